@@ -1,0 +1,95 @@
+// Element-wise activations.
+//
+// ReLU: h_out = max(h_in, 0). Its Jacobian is the diagonal mask (h_in > 0), so
+//   backward  g_in  = g_out * (h_in > 0)
+//   tangent   u_out = u_in  * (h_in > 0)
+// and both second-order terms of SPEC §4 vanish (the mask is locally constant in h_in and
+// there are no parameters): accumulate_second_order keeps the default no-op.
+//
+// The layer is stateless: the mask is recomputed from the input each pass, so nothing is
+// cached and nothing is allocated. `in` and `out` may alias exactly (in-place forward).
+#pragma once
+
+#include <Eigen/Core>
+
+#include <string>
+
+#include "attrprior/core/error.hpp"
+#include "attrprior/core/tensor.hpp"
+#include "attrprior/nn/layer.hpp"
+
+namespace attrprior::nn {
+
+/// Rectified linear unit, kind "ReLU". Any shape B x L x C; output has the same shape.
+template <class Scalar>
+class ReLU : public Layer<Scalar> {
+public:
+    using typename Layer<Scalar>::Tensor;
+    using typename Layer<Scalar>::ConstTensor;
+
+    std::string kind() const override { return "ReLU"; }
+
+    Shape output_shape(const Shape& in) const override {
+        require(in.length >= 1, "ReLU", "input length", in.length, "must be >= 1");
+        require(in.channels >= 1, "ReLU", "input channels", in.channels, "must be >= 1");
+        return in;
+    }
+
+    /// out = max(in, 0); a NaN input stays NaN (as PyTorch), tested.
+    void forward(ConstTensor in, Tensor out, Mode /*mode*/) override {
+        const Shape s = output_shape(Shape{in.dim1, in.dim2});
+        require_shape(out, in.dim0, s, "ReLU::forward", "output");
+        const Index B = in.dim0, n = s.length * s.channels;
+#pragma omp parallel for schedule(static) if (B > 1 && B * n >= kParallelWork)
+        for (Index b = 0; b < B; ++b) {
+            flat(out, b, n) = flat(in, b, n).cwiseMax(Scalar(0));
+        }
+    }
+
+    /// g_in = g_out where in > 0, else 0.
+    void backward(ConstTensor in, ConstTensor /*out*/, ConstTensor g_out, Tensor g_in) override {
+        const Shape s = output_shape(Shape{in.dim1, in.dim2});
+        require_shape(g_out, in.dim0, s, "ReLU::backward", "g_out");
+        require_shape(g_in, in.dim0, s, "ReLU::backward", "g_in");
+        const Index B = in.dim0, n = s.length * s.channels;
+#pragma omp parallel for schedule(static) if (B > 1 && B * n >= kParallelWork)
+        for (Index b = 0; b < B; ++b) {
+            flat(g_in, b, n) = (flat(in, b, n) > Scalar(0)).select(flat(g_out, b, n), Scalar(0));
+        }
+    }
+
+    /// u_out = u_in where in > 0, else 0, on the listed rows only.
+    void tangent(ConstTensor in, ConstTensor u_in, Tensor u_out, const Rows& rows) override {
+        const Shape s = output_shape(Shape{in.dim1, in.dim2});
+        require_shape(u_in, in.dim0, s, "ReLU::tangent", "u_in");
+        require_shape(u_out, in.dim0, s, "ReLU::tangent", "u_out");
+        check_rows(rows, in.dim0);
+        const Index R = static_cast<Index>(rows.size()), n = s.length * s.channels;
+#pragma omp parallel for schedule(static) if (R > 1 && R * n >= kParallelWork)
+        for (Index i = 0; i < R; ++i) {
+            const Index b = rows[static_cast<std::size_t>(i)];
+            flat(u_out, b, n) = (flat(in, b, n) > Scalar(0)).select(flat(u_in, b, n), Scalar(0));
+        }
+    }
+
+private:
+    /// Below this many elements the passes run on one thread.
+    static constexpr Index kParallelWork = Index(1) << 15;
+
+    using Array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
+    static Eigen::Map<const Array> flat(ConstTensor t, Index b, Index n) {
+        return Eigen::Map<const Array>(t.slice(b), n);
+    }
+    static Eigen::Map<Array> flat(Tensor t, Index b, Index n) {
+        return Eigen::Map<Array>(t.slice(b), n);
+    }
+
+    static void check_rows(const Rows& rows, Index batch) {
+        for (const Index r : rows) {
+            require(r >= 0 && r < batch, "ReLU::tangent", "row", r, "must be in [0, ", batch,
+                    ")");
+        }
+    }
+};
+
+}  // namespace attrprior::nn

@@ -1,0 +1,295 @@
+// 1-d convolution (PyTorch's Conv1d: cross-correlation), channels-last tensors.
+//
+// Per example, a valid, stride-1, dilation-1 convolution is one GEMM: with channels
+// innermost, the im2col matrix of an L x C input is the input itself read with a row
+// stride of C (rows overlap), so no copy is made. The input gradient is recast as a
+// correlation of the zero-padded output gradient with the flipped kernel (K = k * C_out)
+// instead of k small GEMMs (SPEC §8: that shape runs at half the rate). Other strides,
+// dilations and paddings take a per-tap path. OpenMP runs over examples; each thread
+// calls Eigen's single-threaded GEMM and owns its scratch, sized at first use.
+#pragma once
+
+#include <Eigen/Core>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "attrprior/nn/layer.hpp"
+
+namespace attrprior::nn {
+
+enum class Padding { valid, same };
+
+struct Conv1dOptions {
+    Index in_channels = 0;
+    Index out_channels = 0;
+    Index kernel_size = 1;
+    Index stride = 1;
+    Index dilation = 1;
+    Padding padding = Padding::valid;  // "same" (PyTorch's padding='same') needs stride 1
+    bool bias = true;
+};
+
+template <class Scalar>
+class Conv1d : public Layer<Scalar> {
+public:
+    using typename Layer<Scalar>::Tensor;
+    using typename Layer<Scalar>::ConstTensor;
+    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    using MatrixMap = Eigen::Map<Matrix>;
+    using StridedMap = Eigen::Map<const Matrix, Eigen::Unaligned, Eigen::OuterStride<>>;
+    using StridedMutableMap = Eigen::Map<Matrix, Eigen::Unaligned, Eigen::OuterStride<>>;
+    using RowVector = Eigen::Matrix<Scalar, 1, Eigen::Dynamic>;
+
+    explicit Conv1d(const Conv1dOptions& o) : o_(o) {
+        const char* where = "Conv1d";
+        require(o.in_channels >= 1, where, "in_channels", o.in_channels, "must be >= 1");
+        require(o.out_channels >= 1, where, "out_channels", o.out_channels, "must be >= 1");
+        require(o.kernel_size >= 1, where, "kernel_size", o.kernel_size, "must be >= 1");
+        require(o.stride >= 1, where, "stride", o.stride, "must be >= 1");
+        require(o.dilation >= 1, where, "dilation", o.dilation, "must be >= 1");
+        require(o.padding == Padding::valid || o.stride == 1, where, "stride", o.stride,
+                "must be 1 with padding 'same' (as in PyTorch)");
+        const Index total = o.dilation * (o.kernel_size - 1);
+        pad_left_ = o.padding == Padding::same ? total / 2 : 0;
+        pad_right_ = o.padding == Padding::same ? total - pad_left_ : 0;
+    }
+    Conv1d(Index in_channels, Index out_channels, Index kernel_size, Padding padding = Padding::valid,
+           Index dilation = 1)
+        : Conv1d(Conv1dOptions{in_channels, out_channels, kernel_size, 1, dilation, padding, true}) {}
+
+    const Conv1dOptions& options() const { return o_; }
+    std::string kind() const override { return "Conv1d"; }
+
+    Shape output_shape(const Shape& in) const override {
+        require(in.channels == o_.in_channels, "Conv1d", "input channels", in.channels,
+                "must equal in_channels = ", o_.in_channels);
+        const Index span = o_.dilation * (o_.kernel_size - 1) + 1;
+        const Index padded = in.length + pad_left_ + pad_right_;
+        require(padded >= span, "Conv1d", "input length", in.length,
+                "is shorter than the kernel span ", span, " (kernel_size ", o_.kernel_size,
+                ", dilation ", o_.dilation, ")");
+        return Shape{(padded - span) / o_.stride + 1, o_.out_channels};
+    }
+
+    Index parameter_count() const override {
+        return weight_size() + (o_.bias ? o_.out_channels : 0);
+    }
+    void bind(Scalar* params, Scalar* grads, Scalar*) override {
+        params_ = params;
+        grads_ = grads;
+    }
+    void reset_parameters(std::mt19937_64& rng) override {
+        // PyTorch: kaiming_uniform_(a = sqrt(5)) gives bound 1/sqrt(fan_in); bias the same.
+        const double bound = 1.0 / std::sqrt(double(o_.in_channels * o_.kernel_size));
+        std::uniform_real_distribution<double> u(-bound, bound);
+        for (Index i = 0; i < parameter_count(); ++i) params_[i] = static_cast<Scalar>(u(rng));
+    }
+    std::vector<TensorInfo> tensors() const override {
+        std::vector<TensorInfo> t{{"weight", {o_.out_channels, o_.in_channels, o_.kernel_size}, true, 0}};
+        if (o_.bias) t.push_back({"bias", {o_.out_channels}, true, weight_size()});
+        return t;
+    }
+
+    void forward(ConstTensor in, Tensor out, Mode) override {
+        const Shape os = check(in, "input");
+        require_shape(out, in.dim0, os, "Conv1d::forward", "output");
+        pack_weights();
+        apply(in, out, nullptr, in.dim0, true);
+    }
+
+    void backward(ConstTensor in, ConstTensor /*out*/, ConstTensor g_out, Tensor g_in) override {
+        const Shape os = check(in, "input");
+        require_shape(g_out, in.dim0, os, "Conv1d::backward", "g_out");
+        require_shape(g_in, in.dim0, Shape{in.dim1, in.dim2}, "Conv1d::backward", "g_in");
+        pack_weights();
+        const Index B = in.dim0, L = in.dim1, Lout = os.length;
+        const Index Cin = o_.in_channels, Cout = o_.out_channels, k = o_.kernel_size;
+        prepare(L);
+        if (o_.stride == 1 && o_.dilation == 1) {
+            // g_in[t] = sum_j' gpad[t + pad_left + j'] * Wflip[j'], gpad = g_out with k-1
+            // zero rows on each side: one GEMM with K = k * Cout.
+            const Index lead = k - 1;
+#pragma omp parallel for schedule(static)
+            for (Index b = 0; b < B; ++b) {
+                Scalar* gpad = scratch_[static_cast<std::size_t>(omp_get_thread_num())].data();
+                std::fill(gpad, gpad + lead * Cout, Scalar(0));
+                std::copy(g_out.slice(b), g_out.slice(b) + Lout * Cout, gpad + lead * Cout);
+                std::fill(gpad + (lead + Lout) * Cout, gpad + (2 * lead + Lout) * Cout, Scalar(0));
+                MatrixMap(g_in.slice(b), L, Cin).noalias() =
+                    StridedMap(gpad + pad_left_ * Cout, L, k * Cout, Eigen::OuterStride<>(Cout)) *
+                    flipped_;
+            }
+            return;
+        }
+        // General path: scatter each tap into a padded input gradient.
+        const Index Lp = L + pad_left_ + pad_right_;
+#pragma omp parallel for schedule(static)
+        for (Index b = 0; b < B; ++b) {
+            Scalar* gx = scratch_[static_cast<std::size_t>(omp_get_thread_num())].data();
+            std::fill(gx, gx + Lp * Cin, Scalar(0));
+            const Eigen::Map<const Matrix> g(g_out.slice(b), Lout, Cout);
+            for (Index j = 0; j < k; ++j) {
+                StridedMutableMap(gx + j * o_.dilation * Cin, Lout, Cin,
+                                  Eigen::OuterStride<>(o_.stride * Cin)).noalias() +=
+                    g * packed_.block(j * Cin, 0, Cin, Cout).transpose();
+            }
+            std::copy(gx + pad_left_ * Cin, gx + (pad_left_ + L) * Cin, g_in.slice(b));
+        }
+    }
+
+    void accumulate_parameter_gradients(ConstTensor in, ConstTensor g_out) override {
+        const Shape os = check(in, "input");
+        require_shape(g_out, in.dim0, os, "Conv1d::accumulate_parameter_gradients", "g_out");
+        weight_gradient(in, g_out, nullptr, in.dim0, o_.bias);
+    }
+
+    void tangent(ConstTensor in, ConstTensor u_in, Tensor u_out, const Rows& rows) override {
+        const Shape os = check(in, "input");
+        require_shape(u_in, in.dim0, Shape{in.dim1, in.dim2}, "Conv1d::tangent", "u_in");
+        require_shape(u_out, in.dim0, os, "Conv1d::tangent", "u_out");
+        pack_weights();
+        apply(u_in, u_out, rows.data(), static_cast<Index>(rows.size()), false);
+    }
+
+    /// B = W^T g: theta-bar is the weight-gradient contraction of (input = u_in,
+    /// output gradient = g_out); the bias and hbar get nothing (SPEC §4 step 4).
+    void accumulate_second_order(ConstTensor in, ConstTensor g_out, ConstTensor u_in, Tensor,
+                                 const Rows& rows) override {
+        const Shape os = check(in, "input");
+        require_shape(g_out, in.dim0, os, "Conv1d::accumulate_second_order", "g_out");
+        weight_gradient(u_in, g_out, rows.data(), static_cast<Index>(rows.size()), false);
+    }
+
+private:
+    Index weight_size() const { return o_.out_channels * o_.in_channels * o_.kernel_size; }
+
+    Shape check(const ConstTensor& in, const char* name) const {
+        require(in.dim0 >= 1, "Conv1d", "batch size", in.dim0, "must be >= 1");
+        (void)name;
+        return output_shape(Shape{in.dim1, in.dim2});
+    }
+
+    /// packed_[(j * Cin + c), o] = W[o, c, j]; flipped_[(j' * Cout + o), c] = W[o, c, k-1-j'].
+    void pack_weights() {
+        const Index Cin = o_.in_channels, Cout = o_.out_channels, k = o_.kernel_size;
+        packed_.resize(k * Cin, Cout);
+        flipped_.resize(k * Cout, Cin);
+        for (Index o = 0; o < Cout; ++o)
+            for (Index c = 0; c < Cin; ++c)
+                for (Index j = 0; j < k; ++j) {
+                    const Scalar w = params_[(o * Cin + c) * k + j];
+                    packed_(j * Cin + c, o) = w;
+                    flipped_((k - 1 - j) * Cout + o, c) = w;
+                }
+    }
+
+    /// Per-thread scratch: a padded input (forward/tangent), a padded output gradient
+    /// (backward), and a weight-gradient accumulator.
+    void prepare(Index L) {
+        const Index Cin = o_.in_channels, Cout = o_.out_channels, k = o_.kernel_size;
+        const Index Lp = L + pad_left_ + pad_right_;
+        const Index Lout = output_shape(Shape{L, Cin}).length;
+        const std::size_t need = static_cast<std::size_t>(std::max(
+            {Lp * Cin, (Lout + 2 * (k - 1)) * Cout}));
+        const std::size_t threads = static_cast<std::size_t>(omp_get_max_threads());
+        if (scratch_.size() < threads) scratch_.resize(threads);
+        if (accum_.size() < threads) accum_.resize(threads);
+        for (std::size_t t = 0; t < threads; ++t) {
+            if (scratch_[t].size() < need) scratch_[t].resize(need);
+            accum_[t].resize(k * Cin, Cout);       // no-op when the size is unchanged
+            bias_accum_.resize(static_cast<Eigen::Index>(threads), Cout);
+        }
+    }
+
+    /// The input of example b as the padded matrix the kernels read (a copy only when padded).
+    const Scalar* padded_input(const ConstTensor& in, Index b, Scalar* scratch) const {
+        if (pad_left_ == 0 && pad_right_ == 0) return in.slice(b);
+        const Index L = in.dim1, C = in.dim2;
+        std::fill(scratch, scratch + pad_left_ * C, Scalar(0));
+        std::copy(in.slice(b), in.slice(b) + L * C, scratch + pad_left_ * C);
+        std::fill(scratch + (pad_left_ + L) * C, scratch + (pad_left_ + L + pad_right_) * C, Scalar(0));
+        return scratch;
+    }
+
+    /// out = conv(in) (+ bias) on the given rows (all rows when rows == nullptr).
+    void apply(const ConstTensor& in, const Tensor& out, const Index* rows, Index count, bool bias) {
+        const Index L = in.dim1, Lout = out.dim1;
+        const Index Cin = o_.in_channels, Cout = o_.out_channels, k = o_.kernel_size;
+        prepare(L);
+        const Eigen::Map<const RowVector> bias_row(params_ + weight_size(), Cout);
+#pragma omp parallel for schedule(static)
+        for (Index r = 0; r < count; ++r) {
+            const Index b = rows ? rows[r] : r;
+            const Scalar* x = padded_input(in, b, scratch_[static_cast<std::size_t>(omp_get_thread_num())].data());
+            MatrixMap y(out.slice(b), Lout, Cout);
+            if (o_.dilation == 1) {
+                y.noalias() = StridedMap(x, Lout, k * Cin, Eigen::OuterStride<>(o_.stride * Cin)) * packed_;
+            } else {
+                y.setZero();
+                for (Index j = 0; j < k; ++j) {
+                    y.noalias() += StridedMap(x + j * o_.dilation * Cin, Lout, Cin,
+                                              Eigen::OuterStride<>(o_.stride * Cin)) *
+                                   packed_.block(j * Cin, 0, Cin, Cout);
+                }
+            }
+            if (bias && o_.bias) y.rowwise() += bias_row;
+        }
+    }
+
+    /// grads(weight) += sum_b im2col(in_b)^T g_b (+ bias: sum of g) over the given rows.
+    /// Per-thread accumulators, reduced in thread order (deterministic for a thread count).
+    void weight_gradient(const ConstTensor& in, const ConstTensor& g_out, const Index* rows,
+                         Index count, bool bias) {
+        const Index L = in.dim1, Lout = g_out.dim1;
+        const Index Cin = o_.in_channels, Cout = o_.out_channels, k = o_.kernel_size;
+        prepare(L);
+        const int threads = omp_get_max_threads();
+        for (int t = 0; t < threads; ++t) accum_[static_cast<std::size_t>(t)].setZero();
+        bias_accum_.setZero();
+#pragma omp parallel for schedule(static)
+        for (Index r = 0; r < count; ++r) {
+            const Index b = rows ? rows[r] : r;
+            const int t = omp_get_thread_num();
+            Matrix& acc = accum_[static_cast<std::size_t>(t)];
+            const Scalar* x = padded_input(in, b, scratch_[static_cast<std::size_t>(t)].data());
+            const Eigen::Map<const Matrix> g(g_out.slice(b), Lout, Cout);
+            if (o_.dilation == 1) {
+                acc.noalias() += StridedMap(x, Lout, k * Cin, Eigen::OuterStride<>(o_.stride * Cin)).transpose() * g;
+            } else {
+                for (Index j = 0; j < k; ++j) {
+                    acc.block(j * Cin, 0, Cin, Cout).noalias() +=
+                        StridedMap(x + j * o_.dilation * Cin, Lout, Cin,
+                                   Eigen::OuterStride<>(o_.stride * Cin)).transpose() * g;
+                }
+            }
+            if (bias) bias_accum_.row(t) += g.colwise().sum();
+        }
+        for (int t = 1; t < threads; ++t) accum_[0] += accum_[static_cast<std::size_t>(t)];
+        for (Index o = 0; o < Cout; ++o)
+            for (Index c = 0; c < Cin; ++c)
+                for (Index j = 0; j < k; ++j) grads_[(o * Cin + c) * k + j] += accum_[0](j * Cin + c, o);
+        if (bias) {
+            for (Index o = 0; o < Cout; ++o) {
+                Scalar s = 0;
+                for (int t = 0; t < threads; ++t) s += bias_accum_(t, o);
+                grads_[weight_size() + o] += s;
+            }
+        }
+    }
+
+    Conv1dOptions o_;
+    Index pad_left_ = 0, pad_right_ = 0;
+    Scalar* params_ = nullptr;
+    Scalar* grads_ = nullptr;
+    Matrix packed_, flipped_;
+    std::vector<std::vector<Scalar>> scratch_;
+    std::vector<Matrix> accum_;
+    Matrix bias_accum_;
+};
+
+}  // namespace attrprior::nn

@@ -1,0 +1,113 @@
+// The layer interface: first-order passes and the second-order (tangent) terms of the
+// double backprop of SPEC §4.
+//
+// Tensors are B x L x C (batch outermost, channels innermost). Dense features are
+// B x 1 x F. A layer owns no parameters: the model binds views into its flat parameter,
+// gradient and state buffers (mlpack-style), so optimizers, clipping and save/load see
+// one vector. Parameters are stored in PyTorch's layout and order (SPEC §2).
+//
+// Notation of SPEC §4 for one layer h_out = F(h_in; theta) with backward
+// g_in = B(g_out, h_in, theta) = J^T g_out:
+//   backward                      g_in  = J^T g_out
+//   accumulate_parameter_gradients grads += (dF/dtheta)^T g_out
+//   tangent                       u_out = J u_in          (forward-mode, no bias)
+//   accumulate_second_order       grads += (dB/dtheta)^T u_in ; hbar_in = (dB/dh_in)^T u_in
+// where u_in is the cotangent of g_in (the "g-bar" of SPEC §4). A layer without special
+// second-order handling just does not override accumulate_second_order.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "attrprior/core/error.hpp"
+#include "attrprior/core/tensor.hpp"
+
+namespace attrprior::nn {
+
+/// Train mode uses batch statistics (BatchNorm) and random masks (Dropout).
+enum class Mode { train, eval };
+
+/// Per-example shape: positions x channels (dense features: 1 x features).
+struct Shape {
+    Index length = 0;
+    Index channels = 0;
+    bool operator==(const Shape& o) const { return length == o.length && channels == o.channels; }
+    bool operator!=(const Shape& o) const { return !(*this == o); }
+};
+
+inline std::string to_string(const Shape& s) {
+    return detail::concat("[", s.length, " x ", s.channels, "]");
+}
+
+/// Rows of the batch a tangent pass computes (all rows, or the rows the prior sees).
+using Rows = std::vector<Index>;
+
+/// A tensor of a layer as PyTorch names and shapes it (for save/load, SPEC §2).
+struct TensorInfo {
+    std::string name;          // e.g. "weight", "running_mean"
+    std::vector<Index> shape;  // PyTorch shape
+    bool is_parameter = true;  // false: state buffer (BatchNorm running statistics)
+    Index offset = 0;          // into the layer's parameter (or state) block
+};
+
+template <class Scalar>
+class Layer {
+public:
+    using Tensor = Tensor3<Scalar>;
+    using ConstTensor = ConstTensor3<Scalar>;
+
+    virtual ~Layer() = default;
+
+    /// Short type name, e.g. "Conv1d".
+    virtual std::string kind() const = 0;
+    /// Output shape for an input shape; throws invalid_argument if the input does not fit.
+    virtual Shape output_shape(const Shape& in) const = 0;
+
+    virtual Index parameter_count() const { return 0; }
+    virtual Index state_count() const { return 0; }
+    /// Views into the model's flat buffers (parameter_count() / state_count() elements).
+    virtual void bind(Scalar* /*params*/, Scalar* /*grads*/, Scalar* /*state*/) {}
+    /// PyTorch's default initialisation, from the model's seeded generator.
+    virtual void reset_parameters(std::mt19937_64& /*rng*/) {}
+    /// Named tensors in PyTorch order (parameters first, then state).
+    virtual std::vector<TensorInfo> tensors() const { return {}; }
+    /// Seeds random layers (Dropout): their masks are a pure function of (seed, step, row,
+    /// element), so repeated forwards within a step agree and results do not depend on
+    /// the thread count. The model calls this before every training step.
+    virtual void set_random_state(std::uint64_t /*seed*/, std::uint64_t /*step*/) {}
+
+    /// h_out = F(h_in). Caches what later passes need; remembers the mode.
+    virtual void forward(ConstTensor in, Tensor out, Mode mode) = 0;
+    /// g_in = J^T g_out, for all rows (input gradient only).
+    virtual void backward(ConstTensor in, ConstTensor out, ConstTensor g_out, Tensor g_in) = 0;
+    /// grads += (dF/dtheta)^T g_out, for all rows.
+    virtual void accumulate_parameter_gradients(ConstTensor /*in*/, ConstTensor /*g_out*/) {}
+    /// u_out = J u_in on `rows` only (other rows are neither read nor written).
+    virtual void tangent(ConstTensor in, ConstTensor u_in, Tensor u_out, const Rows& rows) = 0;
+    /// grads += (dB/dtheta)^T u_in and, if has_input_second_order(), hbar_in =
+    /// (dB/dh_in)^T u_in (assigned, every row). g_out is the attribution gradient at the
+    /// output. Default: both terms are zero (ReLU, pooling, reshapes).
+    virtual void accumulate_second_order(ConstTensor /*in*/, ConstTensor /*g_out*/,
+                                         ConstTensor /*u_in*/, Tensor /*hbar_in*/,
+                                         const Rows& /*rows*/) {}
+    /// True when the layer writes a nonzero hbar_in (BatchNorm in train mode).
+    virtual bool has_input_second_order() const { return false; }
+    /// True when one row's output depends on other rows (BatchNorm in train mode): the
+    /// tangent pass must then run on every row.
+    virtual bool couples_rows() const { return false; }
+};
+
+/// Checks a tensor's per-example shape against the expected one.
+template <class T>
+void require_shape(const Tensor3<T>& t, Index batch, const Shape& s, const char* where,
+                   const char* name) {
+    if (t.dim0 != batch || t.dim1 != s.length || t.dim2 != s.channels) {
+        throw invalid_argument(detail::concat(where, ": ", name, " has shape ", t.shape_string(),
+                                              ", expected [", batch, ", ", s.length, ", ",
+                                              s.channels, "]"));
+    }
+}
+
+}  // namespace attrprior::nn

@@ -1,0 +1,356 @@
+// A network of layers over one flat parameter buffer, with the three passes of the
+// double-backprop step (SPEC §4): forward, backward (attribution or task, optionally
+// with injected h-bar), and the tangent pass.
+//
+// The graph is a DAG in insertion order: every node applies one layer to the SUM of its
+// inputs (earlier nodes, or the model input). A chain is the common case; the summed
+// inputs express the residual structure of the BPNet-style profile model, and several
+// output nodes express its two heads. Each node owns an output buffer and a gradient
+// slot; the slot holds, in turn, the attribution gradient g, its tangent g-bar (written
+// over g once the node's second-order terms have consumed it) and the task gradient
+// delta. Buffers are sized at the first pass with a batch size and reused afterwards.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "attrprior/core/error.hpp"
+#include "attrprior/core/tensor.hpp"
+#include "attrprior/nn/layer.hpp"
+
+namespace attrprior::nn {
+
+template <class Scalar>
+class Model {
+public:
+    using Tensor = Tensor3<Scalar>;
+    using ConstTensor = ConstTensor3<Scalar>;
+    using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+
+    /// Node id that stands for the model input (the one-hot sequence).
+    static constexpr int input = -1;
+
+    explicit Model(Shape input_shape) : input_shape_(input_shape) {
+        require(input_shape.length >= 1, "Model", "input length", input_shape.length, "must be >= 1");
+        require(input_shape.channels >= 1, "Model", "input channels", input_shape.channels,
+                "must be >= 1");
+    }
+    Model(const Model&) = delete;
+    Model& operator=(const Model&) = delete;
+    Model(Model&&) = default;
+    Model& operator=(Model&&) = default;
+
+    /// Appends a node applying `layer` to the sum of `inputs` (default: the previous node,
+    /// or the model input for the first node). Returns the node id. `name` is the PyTorch
+    /// module path used for save/load (e.g. "conv.0"); nodes without parameters may share "".
+    template <class L>
+    int add(std::string name, std::unique_ptr<L> layer, std::vector<int> inputs = {}) {
+        require(!compiled_, "Model::add", "node", name, "cannot be added after compile()");
+        if (inputs.empty()) inputs.push_back(static_cast<int>(nodes_.size()) - 1);
+        Node n;
+        n.name = std::move(name);
+        n.layer = std::move(layer);
+        n.inputs = std::move(inputs);
+        Shape in_shape{};
+        for (std::size_t k = 0; k < n.inputs.size(); ++k) {
+            const int s = n.inputs[k];
+            require(s >= input && s < static_cast<int>(nodes_.size()), "Model::add", "input id", s,
+                    "must be Model::input or an earlier node (< ", nodes_.size(), ")");
+            const Shape si = s == input ? input_shape_ : nodes_[static_cast<std::size_t>(s)].out_shape;
+            if (k == 0) in_shape = si;
+            require(si == in_shape, "Model::add", "input shape", to_string(si), "of node '",
+                    n.name, "' differs from its other inputs ", to_string(in_shape));
+        }
+        n.in_shape = in_shape;
+        n.out_shape = n.layer->output_shape(in_shape);
+        for (int s : n.inputs)
+            if (s != input) ++nodes_[static_cast<std::size_t>(s)].consumers;
+        nodes_.push_back(std::move(n));
+        return static_cast<int>(nodes_.size()) - 1;
+    }
+
+    /// Convenience: constructs the layer in place.
+    template <class L, class... Args>
+    int emplace(std::string name, std::vector<int> inputs, Args&&... args) {
+        return add(std::move(name), std::make_unique<L>(std::forward<Args>(args)...), std::move(inputs));
+    }
+
+    /// Output nodes (default: the last node). Call before compile().
+    void set_outputs(std::vector<int> outputs) {
+        for (int o : outputs)
+            require(o >= 0 && o < static_cast<int>(nodes_.size()), "Model::set_outputs", "node", o,
+                    "does not exist");
+        outputs_ = std::move(outputs);
+    }
+
+    /// Allocates the flat buffers, binds the layers and initialises the parameters
+    /// (PyTorch's default distributions, from `seed`).
+    void compile(std::uint64_t seed = 0) {
+        require(!nodes_.empty(), "Model::compile", "nodes", 0, "must be >= 1");
+        if (outputs_.empty()) outputs_.push_back(static_cast<int>(nodes_.size()) - 1);
+        Index p = 0, s = 0;
+        for (Node& n : nodes_) {
+            n.param_offset = p;
+            n.state_offset = s;
+            p += n.layer->parameter_count();
+            s += n.layer->state_count();
+        }
+        params_ = Vector::Zero(p);
+        grads_ = Vector::Zero(p);
+        state_ = Vector::Zero(s);
+        for (Node& n : nodes_) {
+            n.layer->bind(params_.data() + n.param_offset, grads_.data() + n.param_offset,
+                          state_.data() + n.state_offset);
+        }
+        for (Node& n : nodes_) {
+            const int s0 = n.inputs[0];
+            n.direct = n.inputs.size() == 1 && s0 != input &&
+                       nodes_[static_cast<std::size_t>(s0)].consumers == 1 &&
+                       std::find(outputs_.begin(), outputs_.end(), s0) == outputs_.end();
+        }
+        compiled_ = true;
+        reset_parameters(seed);
+    }
+
+    void reset_parameters(std::uint64_t seed) {
+        require_compiled("reset_parameters");
+        std::mt19937_64 rng(seed);
+        for (Node& n : nodes_) n.layer->reset_parameters(rng);
+    }
+
+    // ---- introspection -----------------------------------------------------------
+    Shape input_shape() const { return input_shape_; }
+    std::size_t node_count() const { return nodes_.size(); }
+    const std::string& node_name(int i) const { return node(i).name; }
+    Layer<Scalar>& layer(int i) { return *node(i).layer; }
+    const Layer<Scalar>& layer(int i) const { return *node(i).layer; }
+    Shape output_shape(int i) const { return node(i).out_shape; }
+    const std::vector<int>& outputs() const { return outputs_; }
+    Index parameter_offset(int i) const { return node(i).param_offset; }
+    Index state_offset(int i) const { return node(i).state_offset; }
+
+    /// The flat parameter, gradient and state (BatchNorm running statistics) vectors.
+    Vector& parameters() { return params_; }
+    const Vector& parameters() const { return params_; }
+    Vector& gradients() { return grads_; }
+    const Vector& gradients() const { return grads_; }
+    Vector& state() { return state_; }
+    const Vector& state() const { return state_; }
+    Index parameter_count() const { return params_.size(); }
+
+    void zero_gradients() { grads_.setZero(); }
+    /// Forwards the step's random state to random layers (Dropout).
+    void set_random_state(std::uint64_t seed, std::uint64_t step) {
+        for (Node& n : nodes_) n.layer->set_random_state(seed, step);
+    }
+
+    // ---- passes ------------------------------------------------------------------
+    /// h_i = F_i(h_{i-1}) for every node. Keeps a view of x: x must outlive the step.
+    void forward(ConstTensor x, Mode mode) {
+        require_compiled("forward");
+        require(x.dim0 >= 1, "Model::forward", "batch size", x.dim0, "must be >= 1");
+        require_shape(x, x.dim0, input_shape_, "Model::forward", "input");
+        prepare(x.dim0);
+        x_ = x;
+        mode_ = mode;
+        hbar_valid_ = false;
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            Node& n = nodes_[i];
+            if (n.inputs.size() > 1) {  // the summed input, kept for the later passes
+                auto acc = view(n.sum_in, n.in_shape).rows();
+                acc.setZero();
+                for (int s : n.inputs) acc += (s == input ? x_ : cview(node(s).out, n.in_shape)).rows();
+            }
+            n.layer->forward(node_input(i), view(n.out, n.out_shape), mode);
+        }
+    }
+
+    /// View of output k (after forward).
+    ConstTensor output(std::size_t k = 0) const {
+        const Node& n = node(outputs_.at(k));
+        return ConstTensor(n.out.data(), batch_, n.out_shape.length, n.out_shape.channels);
+    }
+    /// Writable gradient seed of output k: fill it, then call backward().
+    Tensor output_gradient(std::size_t k = 0) {
+        Node& n = node(outputs_.at(k));
+        return view(n.slot, n.out_shape);
+    }
+
+    /// Backward from the seeds in output_gradient(k): slot_i = dL/dh_i for every node.
+    /// parameter_gradients: grads += (dF/dtheta)^T slot. inject_hbar: add the h-bar of the
+    /// last tangent pass to each node's input gradient (SPEC §4 step 5). input_grad, when
+    /// given, receives the gradient with respect to the model input.
+    void backward(bool parameter_gradients, bool inject_hbar, Tensor* input_grad = nullptr) {
+        require_compiled("backward");
+        if (input_grad) require_shape(*input_grad, batch_, input_shape_, "Model::backward", "input_grad");
+        std::fill(written_.begin(), written_.end(), char(0));
+        bool input_written = false;
+        for (int o : outputs_) written_[static_cast<std::size_t>(o)] = 1;
+        for (std::size_t ii = nodes_.size(); ii-- > 0;) {
+            Node& n = nodes_[ii];
+            if (!written_[ii]) continue;  // does not reach an output: zero gradient
+            const ConstTensor in = node_input(ii);
+            const ConstTensor g = cview(n.slot, n.out_shape);
+            if (parameter_gradients) n.layer->accumulate_parameter_gradients(in, g);
+            bool needed = false;
+            for (int s : n.inputs) needed |= (s != input) || input_grad != nullptr;
+            if (!needed) continue;
+            const bool direct = n.direct;
+            Tensor dest = direct ? view(node(n.inputs[0]).slot, n.in_shape) : view(n.scratch, n.in_shape);
+            n.layer->backward(in, cview(n.out, n.out_shape), g, dest);
+            if (inject_hbar && hbar_valid_ && n.layer->has_input_second_order()) {
+                dest.rows().array() += cview(n.hbar, n.in_shape).rows().array();
+            }
+            if (direct) {
+                written_[static_cast<std::size_t>(n.inputs[0])] = 1;
+                continue;
+            }
+            for (int s : n.inputs) {
+                if (s == input) {
+                    if (!input_grad) continue;
+                    accumulate(*input_grad, dest, input_written);
+                    input_written = true;
+                } else {
+                    Node& src = node(s);
+                    accumulate(view(src.slot, src.out_shape), dest, written_[static_cast<std::size_t>(s)]);
+                    written_[static_cast<std::size_t>(s)] = 1;
+                }
+            }
+        }
+        if (input_grad && !input_written) input_grad->rows().setZero();
+    }
+
+    /// The tangent pass of SPEC §4 step 4 from u0 = g-bar of the input gradient, on
+    /// `rows` (every row when some layer couples rows). Run right after an attribution
+    /// backward: it consumes each node's g and leaves g-bar in its slot; it adds theta-bar
+    /// to the gradients and records h-bar for the next backward(…, inject_hbar = true).
+    void tangent_pass(ConstTensor u0, const Rows& rows) {
+        require_compiled("tangent_pass");
+        require_shape(u0, batch_, input_shape_, "Model::tangent_pass", "u0");
+        for (Index b : rows)
+            require(b >= 0 && b < batch_, "Model::tangent_pass", "row", b, "must be in [0, ", batch_, ")");
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            Node& n = nodes_[i];
+            if (!written_[i]) continue;  // g = 0 here: no second-order contribution
+            const ConstTensor in = node_input(i);
+            ConstTensor u_in;
+            if (n.inputs.size() == 1) {
+                u_in = n.inputs[0] == input ? u0 : cview(node(n.inputs[0]).slot, n.in_shape);
+            } else {
+                Tensor sum = view(n.scratch, n.in_shape);
+                const Index row = n.in_shape.length * n.in_shape.channels;
+                for (Index b : rows) {
+                    Scalar* dst = sum.slice(b);
+                    std::fill(dst, dst + row, Scalar(0));
+                    for (int s : n.inputs) {
+                        const Scalar* src = s == input ? u0.slice(b) : node(s).slot.data() + b * row;
+                        for (Index k = 0; k < row; ++k) dst[k] += src[k];
+                    }
+                }
+                u_in = sum;
+            }
+            // h-bar storage only for layers that produce it (allocated once, then reused).
+            Tensor hbar;
+            if (n.layer->has_input_second_order()) {
+                const std::size_t size = static_cast<std::size_t>(batch_ * n.in_shape.length * n.in_shape.channels);
+                if (n.hbar.size() != size) n.hbar.assign(size, Scalar(0));
+                hbar = view(n.hbar, n.in_shape);
+            }
+            n.layer->accumulate_second_order(in, cview(n.slot, n.out_shape), u_in, hbar, rows);
+            n.layer->tangent(in, u_in, view(n.slot, n.out_shape), rows);
+        }
+        hbar_valid_ = true;
+    }
+
+    /// True when some layer's last forward couples the rows of the batch (BatchNorm in
+    /// train mode): the tangent pass must then run on every row.
+    bool couples_rows() const {
+        for (const Node& n : nodes_)
+            if (n.layer->couples_rows()) return true;
+        return false;
+    }
+
+    Index batch_size() const { return batch_; }
+
+private:
+    struct Node {
+        std::string name;
+        std::unique_ptr<Layer<Scalar>> layer;
+        std::vector<int> inputs;
+        Shape in_shape, out_shape;
+        Index param_offset = 0, state_offset = 0;
+        int consumers = 0;
+        // backward writes straight into the single source's slot (nothing else feeds it)
+        bool direct = false;
+        std::vector<Scalar> out, slot, scratch, hbar, sum_in;
+    };
+
+    Node& node(int i) {
+        require(i >= 0 && i < static_cast<int>(nodes_.size()), "Model", "node id", i, "does not exist");
+        return nodes_[static_cast<std::size_t>(i)];
+    }
+    const Node& node(int i) const {
+        require(i >= 0 && i < static_cast<int>(nodes_.size()), "Model", "node id", i, "does not exist");
+        return nodes_[static_cast<std::size_t>(i)];
+    }
+    void require_compiled(const char* what) const {
+        require(compiled_, "Model", what, "called", "before compile()");
+    }
+    Tensor view(std::vector<Scalar>& buffer, const Shape& s) {
+        return Tensor(buffer.data(), batch_, s.length, s.channels);
+    }
+    ConstTensor cview(const std::vector<Scalar>& buffer, const Shape& s) const {
+        return ConstTensor(buffer.data(), batch_, s.length, s.channels);
+    }
+
+    /// Sizes every buffer for batch B (allocates only when B grows or changes).
+    void prepare(Index B) {
+        if (B == batch_) return;
+        batch_ = B;
+        written_.assign(nodes_.size(), 0);
+        for (Node& n : nodes_) {
+            const std::size_t out = static_cast<std::size_t>(B * n.out_shape.length * n.out_shape.channels);
+            const std::size_t in = static_cast<std::size_t>(B * n.in_shape.length * n.in_shape.channels);
+            n.out.assign(out, Scalar(0));
+            n.slot.assign(out, Scalar(0));
+            n.scratch.assign(n.direct ? 0 : in, Scalar(0));
+            n.hbar.clear();  // sized by tangent_pass for the layers that need it
+            n.sum_in.assign(n.inputs.size() > 1 ? in : 0, Scalar(0));
+        }
+    }
+
+    /// The (summed) input of node i from the forward pass.
+    ConstTensor node_input(std::size_t i) const {
+        const Node& n = nodes_[i];
+        if (n.inputs.size() > 1) return cview(n.sum_in, n.in_shape);
+        return n.inputs[0] == input ? x_ : cview(node(n.inputs[0]).out, n.in_shape);
+    }
+
+    static void accumulate(const Tensor& dst, const Tensor& src, bool add) {
+        if (add) {
+            dst.rows() += src.rows();
+        } else {
+            dst.rows() = src.rows();
+        }
+    }
+
+    Shape input_shape_;
+    std::vector<Node> nodes_;
+    std::vector<int> outputs_;
+    bool compiled_ = false;
+    Vector params_, grads_, state_;
+    Index batch_ = 0;
+    ConstTensor x_;
+    Mode mode_ = Mode::train;
+    std::vector<char> written_;
+    bool hbar_valid_ = false;
+};
+
+}  // namespace attrprior::nn

@@ -1,0 +1,153 @@
+// One training step with an attribution prior: the double backprop of SPEC §4.
+//
+//   1. forward (caching), 2. attribution backward g_0 = ds/dx (input gradients only),
+//   3. A = g_0 * x, P(A) and u_0 = lambda * dP/dA * x, 4. tangent pass (J g-bar, theta-bar,
+//   h-bar) on the rows the prior sees (every row when a layer couples rows),
+//   5. task backward with h-bar injected.
+// The prior and the loss are template parameters: any class with the value_and_gradient
+// member of priors/prior.hpp or train/losses.hpp works.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <cmath>
+#include <type_traits>
+#include <vector>
+
+#include "attrprior/core/error.hpp"
+#include "attrprior/core/tensor.hpp"
+#include "attrprior/nn/model.hpp"
+#include "attrprior/priors/prior.hpp"
+
+namespace attrprior::train {
+
+/// What one step computed. total = task_loss + lambda * prior.
+template <class Scalar>
+struct StepResult {
+    Scalar task_loss = 0;
+    Scalar prior = 0;
+    Scalar total = 0;
+    Index prior_rows = 0;  // rows with status 1 (the rows the prior sees)
+};
+
+/// status[b] = 1 when example b has label 1 for some task (a positive), else 0. SPEC §3:
+/// the prior only looks at positives.
+template <class Scalar>
+Eigen::VectorXi status_from_labels(ConstTensor3<Scalar> labels) {
+    Eigen::VectorXi status = Eigen::VectorXi::Zero(labels.dim0);
+    for (Index b = 0; b < labels.dim0; ++b) {
+        const Scalar* y = labels.slice(b);
+        for (Index k = 0; k < labels.dim1 * labels.dim2; ++k)
+            if (y[k] == Scalar(1)) status[b] = 1;
+    }
+    return status;
+}
+
+/// Throws numeric_error naming the first non-finite element of x.
+template <class Scalar>
+void require_finite(ConstTensor3<Scalar> x, const char* where, const char* name) {
+    if (std::isfinite((x.rows().array() * Scalar(0)).sum())) return;
+    for (Index b = 0; b < x.dim0; ++b)
+        for (Index i = 0; i < x.dim1; ++i)
+            for (Index c = 0; c < x.dim2; ++c)
+                if (!std::isfinite(x(b, i, c)))
+                    throw numeric_error(detail::concat(where, ": ", name, "[", b, ", ", i, ", ", c,
+                                                       "] = ", x(b, i, c), " is not finite"));
+}
+
+/// The attribution target s = sum of all outputs (binary models): ds/dlogits = 1.
+struct SumOfOutputs {
+    template <class Scalar>
+    void seed(nn::Model<Scalar>& model) const {
+        for (std::size_t k = 0; k < model.outputs().size(); ++k) model.output_gradient(k).rows().setOnes();
+    }
+};
+
+/// Runs steps of a model with a prior; owns the step's workspaces (sized at first use,
+/// reused: no allocation in steady state).
+template <class Scalar, class Target = SumOfOutputs>
+class DoubleBackprop {
+public:
+    using Tensor = Tensor3<Scalar>;
+    using ConstTensor = ConstTensor3<Scalar>;
+
+    explicit DoubleBackprop(Scalar lambda = 1, Target target = Target()) : lambda_(lambda), target_(target) {
+        require(std::isfinite(double(lambda)) && lambda >= 0, "DoubleBackprop", "lambda", lambda,
+                "must be finite and >= 0");
+    }
+    Scalar lambda() const { return lambda_; }
+
+    /// Attribution A = (ds/dx) * x (grad x input, SPEC §1), B x L x C, in `mode` (eval by
+    /// default: running statistics, no dropout). Runs a forward and an input-gradient pass.
+    void attribution(nn::Model<Scalar>& model, ConstTensor x, Tensor out, nn::Mode mode = nn::Mode::eval) {
+        require_same_shape(x, out, "DoubleBackprop::attribution", "x", "out");
+        require_finite(x, "DoubleBackprop::attribution", "x");
+        model.forward(x, mode);
+        input_gradient_attribution(model, x, out);
+    }
+
+    /// One step: fills model.gradients() with d(task + lambda * prior)/dtheta and returns
+    /// the losses. `labels` is what the loss compares the outputs with; `status` selects
+    /// the prior's rows (see status_from_labels).
+    template <class Prior, class Loss>
+    StepResult<Scalar> step(nn::Model<Scalar>& model, Prior& prior, Loss& loss, ConstTensor x,
+                            ConstTensor labels, const Eigen::VectorXi& status,
+                            nn::Mode mode = nn::Mode::train) {
+        const char* where = "DoubleBackprop::step";
+        require(x.dim0 >= 1, where, "batch size", x.dim0, "must be >= 1");
+        require(status.size() == x.dim0, where, "status.size()", status.size(),
+                "must equal the batch size ", x.dim0);
+        require_finite(x, where, "x");
+        StepResult<Scalar> r;
+        for (Index b = 0; b < status.size(); ++b) r.prior_rows += status[b] == 1;
+        model.zero_gradients();
+        model.forward(x, mode);
+        const bool with_prior = !std::is_same_v<Prior, priors::NoPrior<Scalar>> && lambda_ > 0;
+        bool tangent_ran = false;
+        if (with_prior) {
+            prepare(x);
+            const Tensor attr(attr_.data(), x.dim0, x.dim1, x.dim2);
+            input_gradient_attribution(model, x, attr);
+            const Tensor dpda(dpda_.data(), x.dim0, x.dim1, x.dim2);
+            r.prior = prior.value_and_gradient(attr, status, dpda);
+            // u_0 = lambda * dP/dA * x (A = g_0 * x, x is data)
+            dpda.rows().array() *= lambda_ * x.rows().array();
+            rows_.clear();
+            const bool all = model.couples_rows();
+            for (Index b = 0; b < x.dim0; ++b)
+                if (all || status[b] == 1) rows_.push_back(b);
+            if (r.prior_rows > 0 && !rows_.empty()) {
+                model.tangent_pass(dpda, rows_);
+                tangent_ran = true;
+            }
+        }
+        r.task_loss = loss.value_and_gradient(model.output(0), labels, model.output_gradient(0));
+        model.backward(true, tangent_ran);
+        r.total = r.task_loss + lambda_ * r.prior;
+        return r;
+    }
+
+private:
+    void prepare(const ConstTensor& x) {
+        const std::size_t n = static_cast<std::size_t>(x.size());
+        if (attr_.size() != n) {
+            attr_.assign(n, Scalar(0));
+            dpda_.assign(n, Scalar(0));
+        }
+        if (rows_.capacity() < static_cast<std::size_t>(x.dim0)) rows_.reserve(static_cast<std::size_t>(x.dim0));
+    }
+
+    /// After a forward: out = g_0 * x with g_0 from the attribution target's seed.
+    void input_gradient_attribution(nn::Model<Scalar>& model, ConstTensor x, Tensor out) {
+        target_.seed(model);
+        model.backward(false, false, &out);
+        out.rows().array() *= x.rows().array();
+    }
+
+    Scalar lambda_;
+    Target target_;
+    std::vector<Scalar> attr_, dpda_;
+    nn::Rows rows_;
+};
+
+}  // namespace attrprior::train
