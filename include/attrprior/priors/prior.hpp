@@ -14,6 +14,8 @@
 #include <omp.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <type_traits>
 #include <utility>
 
@@ -63,12 +65,23 @@ Index validate_prior_arguments(const char* where, ConstTensor3<Scalar> attributi
     return kept;
 }
 
-/// True when no element of the n values is NaN or +-Inf: x * 0 is NaN exactly for those,
-/// and Eigen's sum is a vectorised reduction.
+/// True when no element of the n values is NaN or +-Inf (exponent bits all ones). An
+/// integer OR-reduction over the bit patterns: vectorises without fast-math, unlike a
+/// floating-point sum.
 template <class Scalar>
 bool row_is_finite(const Scalar* row, Index n) {
-    return std::isfinite((Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>>(row, n) *
-                          Scalar(0)).sum());
+    static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>,
+                  "row_is_finite supports float and double");
+    using Bits = std::conditional_t<std::is_same_v<Scalar, float>, std::uint32_t, std::uint64_t>;
+    constexpr Bits exponent = std::is_same_v<Scalar, float> ? Bits(0x7f800000u)
+                                                            : Bits(0x7ff0000000000000ull);
+    Bits bad = 0;
+    for (Index i = 0; i < n; ++i) {
+        Bits u;
+        std::memcpy(&u, row + i, sizeof(u));
+        bad |= Bits((u & exponent) == exponent);
+    }
+    return bad == 0;
 }
 
 /// After a parallel loop that recorded row_is_finite per row: throws numeric_error naming
