@@ -266,8 +266,11 @@ TEST(BatchNorm1d, TrainForwardAndRunningStatisticsByHand) {
     EXPECT_NEAR(buf.state[1], 1.15, 1e-15);
     EXPECT_NEAR(buf.state[2], 0.9 + 0.1 * 5.0 / 3.0, 1e-15);
     EXPECT_NEAR(buf.state[3], 0.9 + 0.1 * 5.0 / 3.0, 1e-15);
-    EXPECT_TRUE(bn.couples_rows());
+    EXPECT_FALSE(bn.couples_rows());  // per-example attribution statistics (default)
     EXPECT_TRUE(bn.has_input_second_order());
+    bn.set_attribution_statistics(ap::nn::AttributionStatistics::batch);
+    EXPECT_TRUE(bn.couples_rows());
+    bn.set_attribution_statistics(ap::nn::AttributionStatistics::per_example);
 
     // A second train forward compounds the update.
     bn.forward({x.data(), 2, 2, 2}, {y.data(), 2, 2, 2}, Mode::train);
@@ -304,8 +307,9 @@ TEST(BatchNorm1d, MomentumOneCopiesTheBatchStatistics) {
 // ---------------------------------------------------------------------------------------
 // Finite-difference checks of every first- and second-order term (double).
 
+// Train mode with batch-coupled attribution statistics (PyTorch autograd semantics).
 TEST(BatchNorm1dDerivatives, TrainConvShape) {
-    BatchNorm1d<double> bn(3);
+    BatchNorm1d<double> bn(3, 0.1, 1e-5, ap::nn::AttributionStatistics::batch);
     ap::testing::LayerCheckOptions o;
     o.batch = 3;
     o.mode = Mode::train;
@@ -314,7 +318,7 @@ TEST(BatchNorm1dDerivatives, TrainConvShape) {
 }
 
 TEST(BatchNorm1dDerivatives, TrainDenseShape) {
-    BatchNorm1d<double> bn(4);
+    BatchNorm1d<double> bn(4, 0.1, 1e-5, ap::nn::AttributionStatistics::batch);
     ap::testing::LayerCheckOptions o;
     o.batch = 4;
     o.mode = Mode::train;
@@ -324,11 +328,27 @@ TEST(BatchNorm1dDerivatives, TrainDenseShape) {
 
 TEST(BatchNorm1dDerivatives, TrainOtherSeedsAndSmallBatch) {
     for (unsigned seed : {2u, 3u}) {
-        BatchNorm1d<double> bn(2, 0.1, 1e-3);
+        BatchNorm1d<double> bn(2, 0.1, 1e-3, ap::nn::AttributionStatistics::batch);
         ap::testing::LayerCheckOptions o;
         o.batch = 2;
         o.seed = seed;
         ap::testing::check_layer_derivatives(bn, Shape{3, 2}, o);
+    }
+}
+
+// Train mode with per-example attribution statistics (the default): attribution_backward
+// is (gamma / sigma) g, rows do not couple, hbar comes from sigma's dependence on the batch.
+TEST(BatchNorm1dDerivatives, TrainPerExampleStatistics) {
+    for (Shape shape : {Shape{5, 3}, Shape{1, 4}}) {
+        BatchNorm1d<double> bn(shape.channels);
+        ASSERT_EQ(bn.attribution_statistics(), ap::nn::AttributionStatistics::per_example);
+        ap::testing::LayerCheckOptions o;
+        o.batch = 4;
+        o.mode = Mode::train;
+        o.tangent_is_forward_jacobian = false;
+        ap::testing::check_layer_derivatives(bn, shape, o);
+        EXPECT_FALSE(bn.couples_rows());
+        EXPECT_TRUE(bn.has_input_second_order());
     }
 }
 
@@ -408,10 +428,10 @@ TEST(BatchNorm1d, HbarIsAssignedAndGradientsAccumulate) {
     for (std::size_t i = 0; i < first.size(); ++i) EXPECT_NEAR(buf.grads[i], 2 * first[i], 1e-14);
 }
 
-TEST(BatchNorm1d, TrainTangentIgnoresRows) {
+TEST(BatchNorm1d, TrainTangentIgnoresRowsWithBatchStatistics) {
     const Index B = 3, L = 2, C = 2;
     const std::size_t n = static_cast<std::size_t>(B * L * C);
-    BatchNorm1d<double> bn(C);
+    BatchNorm1d<double> bn(C, 0.1, 1e-5, ap::nn::AttributionStatistics::batch);
     Bound<double> buf(bn);
     std::mt19937_64 gen(9);
     const auto x = ap::testing::normal_vector(n, gen), u = ap::testing::normal_vector(n, gen);
@@ -493,6 +513,7 @@ TYPED_TEST(BatchNorm1dTyped, MatchesDoubleReference) {
         const Reference ref(k.B, k.L, k.C, x, gamma, beta, rm, rv, momentum, eps, g, u, k.mode);
 
         BatchNorm1d<S> bn(k.C, momentum, eps);
+        bn.set_attribution_statistics(ap::nn::AttributionStatistics::batch);  // the reference
         Bound<S> buf(bn);
         for (Index c = 0; c < k.C; ++c) {
             buf.params[c] = S(gamma[c]);

@@ -24,6 +24,11 @@ struct LayerCheckOptions {
     unsigned seed = 1;
     double param_noise = 0.3;    // added to the initialised parameters (non-trivial gamma, bias)
     Index rows_subset_skip = 1;  // the row left out of the tangent rows-subset check
+    // True when attribution_backward == backward, so tangent = the forward Jacobian and is
+    // checked against finite differences of forward. Otherwise (BatchNorm with per-example
+    // attribution statistics) the tangent is checked as the transpose of
+    // attribution_backward's linear map; that check runs in every case.
+    bool tangent_is_forward_jacobian = true;
 };
 
 inline std::vector<double> normal_vector(std::size_t n, std::mt19937_64& gen, double scale = 1.0) {
@@ -81,10 +86,11 @@ inline void check_layer_derivatives(nn::Layer<double>& layer, const nn::Shape& i
         layer.forward(CT(x.data(), B, in.length, in.channels),
                       T(result.data(), B, out.length, out.channels), o.mode);
     };
-    // <u, B(g_out, h, theta)>: the function whose derivatives the second-order terms are.
+    // <u, B(g_out, h, theta)>: the function whose derivatives the second-order terms are,
+    // B being the attribution pass's backward.
     auto phi = [&](const std::vector<double>& x) {
         forward(x, tmp_out);
-        layer.backward(CT(x.data(), B, in.length, in.channels),
+        layer.attribution_backward(CT(x.data(), B, in.length, in.channels),
                        CT(tmp_out.data(), B, out.length, out.channels),
                        CT(g_out.data(), B, out.length, out.channels),
                        T(tmp_in.data(), B, in.length, in.channels));
@@ -139,7 +145,12 @@ inline void check_layer_derivatives(nn::Layer<double>& layer, const nn::Shape& i
     forward(h, y);
     layer.tangent(CT(h.data(), B, in.length, in.channels), CT(u_in.data(), B, in.length, in.channels),
                   T(ju.data(), B, out.length, out.channels), all);
-    {
+    {  // transpose identity: <J u, g> = <u, B(g)>
+        const double lhs = dot(ju, g_out), rhs = phi(h);
+        EXPECT_NEAR(lhs, rhs, 1e-10 * (1 + std::fabs(rhs))) << layer.kind() << " tangent is not the transpose of attribution_backward";
+        forward(h, y);
+    }
+    if (o.tangent_is_forward_jacobian) {
         auto xp = h, xm = h;
         for (std::size_t k = 0; k < n_in; ++k) {
             xp[k] += eps * u_in[k];
@@ -175,15 +186,17 @@ inline void check_layer_derivatives(nn::Layer<double>& layer, const nn::Shape& i
         }
     }
 
-    // second order: theta-bar = d phi / d theta and hbar = d phi / d h.
-    std::fill(grads.begin(), grads.end(), 0.0);
-    std::vector<double> hbar(n_in, 0.0);
+    // second order: theta-bar = d phi / d theta and hbar = d phi / d h. Gradients must be
+    // accumulated (+=, preloaded with 1) and hbar assigned (prefilled with NaN).
+    std::fill(grads.begin(), grads.end(), 1.0);
+    std::vector<double> hbar(n_in, layer.has_input_second_order() ? std::nan("") : 0.0);
     forward(h, y);
     layer.accumulate_second_order(CT(h.data(), B, in.length, in.channels),
                                   CT(g_out.data(), B, out.length, out.channels),
                                   CT(u_in.data(), B, in.length, in.channels),
                                   T(hbar.data(), B, in.length, in.channels), all);
-    const auto theta_bar = grads;
+    auto theta_bar = grads;
+    for (double& v : theta_bar) v -= 1.0;
     if (P > 0) {
         std::vector<double> fd(params.size());
         for (std::size_t p = 0; p < params.size(); ++p) {

@@ -53,15 +53,16 @@ ap::models::BinaryModelOptions small_model(bool bn) {
 
 /// A small model with train-mode BatchNorm after both convolutions whose attribution is
 /// not degenerate (no BatchNorm between the last ReLU and the output; see TorchBinaryStep).
-ap::nn::Model<double> small_bn_model(std::uint64_t seed) {
+ap::nn::Model<double> small_bn_model(std::uint64_t seed,
+                                     ap::nn::AttributionStatistics stats = ap::nn::AttributionStatistics::batch) {
     namespace nn = ap::nn;
     nn::Model<double> m(nn::Shape{48, 4});
     m.add("c0", std::make_unique<nn::Conv1d<double>>(nn::Conv1dOptions{4, 3, 5}));
     m.add("r0", std::make_unique<nn::ReLU<double>>());
-    m.add("b0", std::make_unique<nn::BatchNorm1d<double>>(3));
+    m.add("b0", std::make_unique<nn::BatchNorm1d<double>>(3, 0.1, 1e-5, stats));
     m.add("c1", std::make_unique<nn::Conv1d<double>>(nn::Conv1dOptions{3, 3, 4}));
     m.add("r1", std::make_unique<nn::ReLU<double>>());
-    m.add("b1", std::make_unique<nn::BatchNorm1d<double>>(3));
+    m.add("b1", std::make_unique<nn::BatchNorm1d<double>>(3, 0.1, 1e-5, stats));
     m.add("pool", std::make_unique<nn::MaxPool1d<double>>(6, 6));
     m.add("flat", std::make_unique<nn::Flatten<double>>());
     m.add("fc", std::make_unique<nn::Linear<double>>(m.output_shape(7).channels, 5));
@@ -73,10 +74,15 @@ ap::nn::Model<double> small_bn_model(std::uint64_t seed) {
 
 /// Relative error of model.gradients() against central differences of step().total over
 /// every `stride`-th parameter.
+enum class Net { no_bn, bn_batch_statistics, bn_per_example, paper_per_example };
+
 template <class Prior>
-double whole_step_error(bool bn, Prior& prior, double lambda, Index stride) {
+double whole_step_error(Net net, Prior& prior, double lambda, Index stride) {
     const Index B = 6, L = 48;
-    auto model = bn ? small_bn_model(11) : ap::models::make_binary_model<double>(small_model(false), 11);
+    auto model = net == Net::no_bn               ? ap::models::make_binary_model<double>(small_model(false), 11)
+                 : net == Net::paper_per_example ? ap::models::make_binary_model<double>(small_model(true), 11)
+                 : small_bn_model(11, net == Net::bn_batch_statistics ? ap::nn::AttributionStatistics::batch
+                                                                      : ap::nn::AttributionStatistics::per_example);
     const Batch batch = random_batch(B, L, 5);
     ap::train::ClassBalancedBCE<double> loss;
     ap::train::DoubleBackprop<double> db(lambda);
@@ -102,11 +108,23 @@ double whole_step_error(bool bn, Prior& prior, double lambda, Index stride) {
 }  // namespace
 
 TEST(DoubleBackpropStep, WholeStepWithBatchNormMatchesFiniteDifferences) {
+    // Batch-coupled statistics: every row in the tangent pass, BatchNorm's full h-bar.
     ap::priors::FourierPriorOptions o;
     o.freq_limit = 8;
     o.smoothing_sigma = 2;
     ap::priors::FourierPrior<double> prior(o);
-    EXPECT_LT(whole_step_error(true, prior, 3.0, 1), 1e-6);
+    EXPECT_LT(whole_step_error(Net::bn_batch_statistics, prior, 3.0, 1), 1e-6);
+}
+
+TEST(DoubleBackpropStep, WholeStepWithPerExampleBatchNormMatchesFiniteDifferences) {
+    // Per-example statistics (the default): tangent on the positive rows only.
+    ap::priors::FourierPriorOptions o;
+    o.freq_limit = 8;
+    o.smoothing_sigma = 3;
+    ap::priors::FourierPrior<double> prior(o);
+    EXPECT_LT(whole_step_error(Net::bn_per_example, prior, 3.0, 1), 1e-6);
+    // The paper's layout (BatchNorm right before the output layer), scaled down.
+    EXPECT_LT(whole_step_error(Net::paper_per_example, prior, 2.0, 1), 1e-6);
 }
 
 TEST(DoubleBackpropStep, WholeStepWithoutBatchNormMatchesFiniteDifferences) {
@@ -115,12 +133,12 @@ TEST(DoubleBackpropStep, WholeStepWithoutBatchNormMatchesFiniteDifferences) {
     o.freq_limit = 10;
     o.hard_cutoff = true;
     ap::priors::FourierPrior<double> prior(o);
-    EXPECT_LT(whole_step_error(false, prior, 5.0, 1), 1e-6);
+    EXPECT_LT(whole_step_error(Net::no_bn, prior, 5.0, 1), 1e-6);
 }
 
 TEST(DoubleBackpropStep, AnyPriorPolicyWorks) {
     ap::priors::SmoothnessPrior<double> prior;
-    EXPECT_LT(whole_step_error(true, prior, 0.5, 2), 1e-6);
+    EXPECT_LT(whole_step_error(Net::bn_batch_statistics, prior, 0.5, 2), 1e-6);
 }
 
 TEST(DoubleBackpropStep, NoPositivesGivesZeroPriorAndFiniteGradients) {
@@ -190,6 +208,7 @@ TEST_P(TorchBinaryStep, MatchesReference) {
     ap::models::BinaryModelOptions mo;
     mo.length = L;
     mo.batchnorm = bn;
+    mo.bn_attribution = ap::nn::AttributionStatistics::batch;  // PyTorch autograd semantics
     auto model = ap::models::make_binary_model<double>(mo, 0);
     ap::io::load_weights(model, dir);
     // The fixture's running statistics are after its one train-mode forward: start from
@@ -247,6 +266,23 @@ TEST_P(TorchBinaryStep, MatchesReference) {
         scale = std::max(scale, std::fabs(g0.data[i] * x.data[i]));
     }
     EXPECT_LT(err / scale, 1e-8);
+}
+
+// With per-example statistics (the default) the same model has a real attribution.
+TEST(DoubleBackpropStep, PerExampleStatisticsGiveANonDegenerateAttribution) {
+    const std::string dir = std::string(ATTRPRIOR_TEST_DATA_DIR) + "/binary_step_bn_lam0";
+    const auto x = ap::io::read_npy<double>(dir + "/x.npy");
+    const Index B = x.shape[0], L = x.shape[1];
+    ap::models::BinaryModelOptions mo;
+    mo.length = L;
+    auto model = ap::models::make_binary_model<double>(mo, 0);
+    ap::io::load_weights(model, dir);
+    ap::train::DoubleBackprop<double> db;
+    std::vector<double> attr(B * L * 4);
+    db.attribution(model, {x.data.data(), B, L, 4}, {attr.data(), B, L, 4}, ap::nn::Mode::train);
+    double largest = 0;
+    for (double a : attr) largest = std::max(largest, std::fabs(a));
+    EXPECT_GT(largest, 1e-4);
 }
 
 INSTANTIATE_TEST_SUITE_P(WithAndWithoutBatchNorm, TorchBinaryStep,

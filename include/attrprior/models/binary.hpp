@@ -30,6 +30,10 @@ struct BinaryModelOptions {
     std::vector<Index> kernels{15, 15, 13};
     Index pool = 40;            // MaxPool1d kernel = stride
     std::vector<Index> dense{50, 15};
+    /// How train-mode BatchNorm enters the attribution (nn/batchnorm.hpp). per_example
+    /// (default) keeps the attribution of this model meaningful in train mode; batch
+    /// reproduces PyTorch autograd, for which sum-over-batch attributions vanish here.
+    nn::AttributionStatistics bn_attribution = nn::AttributionStatistics::per_example;
 };
 
 /// Builds and compiles the binary model; parameters drawn from PyTorch's default
@@ -51,7 +55,7 @@ nn::Model<Scalar> make_binary_model(const BinaryModelOptions& o = BinaryModelOpt
     auto block = [&](const std::string& prefix, int& index, auto&& make_linear_layer, Index width) {
         model.add(prefix + std::to_string(index++), make_linear_layer());
         model.add(prefix + std::to_string(index++), std::make_unique<nn::ReLU<Scalar>>());
-        if (o.batchnorm) model.add(prefix + std::to_string(index++), std::make_unique<nn::BatchNorm1d<Scalar>>(width));
+        if (o.batchnorm) model.add(prefix + std::to_string(index++), std::make_unique<nn::BatchNorm1d<Scalar>>(width, 0.1, 1e-5, o.bn_attribution));
     };
     int index = 0;
     Index channels = 4;

@@ -15,6 +15,16 @@
 // (each example's own mean and centred sum of squares first), which stays accurate in
 // float when the mean is large compared with the spread.
 //
+// Attributions in train mode. With s = sum of the logits over the batch and the batch
+// statistics differentiated (PyTorch autograd, AttributionStatistics::batch), a model that
+// ends in BatchNorm -> Linear (the paper's binary model) has an attribution that is zero
+// up to round-off: the batch mean of a normalised feature is 0 whatever the input. The
+// default, AttributionStatistics::per_example, treats mu and sigma as constants in the
+// attribution pass (as eval mode does with the running statistics), so
+// attribution_backward is g_in = (gamma / sigma) g_out and rows do not couple; the
+// second-order terms below are the exact derivatives of that map, sigma still being a
+// function of the batch (docs/double_backprop.md).
+//
 // Workspaces (the normalised input x-hat and the per-example sums) grow on first use and
 // are reused: later calls with the same or a smaller shape do not allocate.
 #pragma once
@@ -32,6 +42,9 @@
 
 namespace attrprior::nn {
 
+/// How the attribution pass treats train-mode batch statistics (see the file comment).
+enum class AttributionStatistics { per_example, batch };
+
 template <class Scalar>
 class BatchNorm1d : public Layer<Scalar> {
 public:
@@ -41,8 +54,9 @@ public:
     using ArrayMap = Eigen::Map<Array>;
     using ConstArrayMap = Eigen::Map<const Array>;
 
-    explicit BatchNorm1d(Index channels, double momentum = 0.1, double eps = 1e-5)
-        : channels_(channels), momentum_(momentum), eps_(eps) {
+    explicit BatchNorm1d(Index channels, double momentum = 0.1, double eps = 1e-5,
+                         AttributionStatistics attribution = AttributionStatistics::per_example)
+        : channels_(channels), momentum_(momentum), eps_(eps), attribution_(attribution) {
         const char* where = "BatchNorm1d";
         require(channels >= 1, where, "channels", channels, "must be >= 1");
         require(momentum >= 0.0 && momentum <= 1.0, where, "momentum", momentum,
@@ -56,6 +70,8 @@ public:
     double eps() const { return eps_; }
     /// Mode of the last forward (train before the first one).
     Mode mode() const { return mode_; }
+    AttributionStatistics attribution_statistics() const { return attribution_; }
+    void set_attribution_statistics(AttributionStatistics a) { attribution_ = a; }
 
     std::string kind() const override { return "BatchNorm1d"; }
 
@@ -176,6 +192,22 @@ public:
         }
     }
 
+    /// Per-example statistics (train mode): g_in = (gamma / sigma_batch) g_out.
+    void attribution_backward(ConstTensor in, ConstTensor out, ConstTensor g_out, Tensor g_in) override {
+        if (!per_example_train()) {
+            backward(in, out, g_out, g_in);
+            return;
+        }
+        const char* where = "BatchNorm1d::attribution_backward";
+        require_bound(where);
+        check_input(in, where);
+        require_same_shape(g_out, in, where, "g_out", "input");
+        require_same_shape(g_in, in, where, "g_in", "input");
+        check_cache(in, where);
+        batch_affine();
+        scale_rows(g_out.data, g_in.data, in.dim0 * in.dim1);
+    }
+
     void accumulate_parameter_gradients(ConstTensor in, ConstTensor g_out) override {
         const char* where = "BatchNorm1d::accumulate_parameter_gradients";
         require_bound(where);
@@ -223,13 +255,18 @@ public:
         check_input(in, where);
         require_same_shape(u_in, in, where, "u_in", "input");
         require_same_shape(u_out, in, where, "u_out", "input");
-        if (mode_ == Mode::train) {
+        if (mode_ == Mode::train && !per_example_train()) {
             check_cache(in, where);
             apply_train_jacobian(u_in.data, u_out.data);
             return;
         }
         check_rows(rows, in.dim0, where);
-        running_affine();
+        if (per_example_train()) {
+            check_cache(in, where);
+            batch_affine();
+        } else {
+            running_affine();
+        }
         const Index L = in.dim1, C = channels_;
         const Index count = static_cast<Index>(rows.size());
         const Scalar* u = u_in.data;
@@ -258,10 +295,13 @@ public:
         ArrayMap gamma_bar(grads_, C);
         const Scalar* g = g_out.data;
         const Scalar* u = u_in.data;
-        if (mode_ == Mode::eval) {
+        if (mode_ == Mode::eval || per_example_train()) {
             check_rows(rows, B, where);
             const Index count = static_cast<Index>(rows.size());
-            if (count == 0) return;
+            if (count == 0) {
+                if (per_example_train()) ArrayMap(hbar_in.data, hbar_in.size()).setZero();
+                return;
+            }
             reserve(partial_, count * C);
             Scalar* p = partial_.data();
 #pragma omp parallel for schedule(static) if (parallel(count * L))
@@ -275,8 +315,27 @@ public:
             }
             c1_ = ConstArrayMap(p, C);
             for (Index i = 1; i < count; ++i) c1_ += ConstArrayMap(p + i * C, C);
-            const ConstArrayMap rv(state_ + C, C);
-            gamma_bar += c1_ * (rv + Scalar(eps_)).rsqrt();
+            if (mode_ == Mode::eval) {
+                const ConstArrayMap rv(state_ + C, C);
+                gamma_bar += c1_ * (rv + Scalar(eps_)).rsqrt();
+                return;
+            }
+            // Per-example train mode: B(g, h, gamma) = gamma g / sigma(h), so
+            // gamma-bar = S / sigma and hbar_k = -gamma S x-hat_k / (N sigma^2), with
+            // S = sum over the channel of u g (rows outside `rows` have u = 0).
+            gamma_bar += c1_ * inv_sigma_;
+            require_same_shape(hbar_in, in, where, "hbar_in", "input");
+            check_cache(in, where);
+            const ConstArrayMap gamma(params_, C);
+            c2_ = -gamma * c1_ * inv_sigma_.square() / Scalar(B * L);
+            const Scalar* xh = xhat_.data();
+            Scalar* hb = hbar_in.data;
+#pragma omp parallel for schedule(static) if (parallel(B * L))
+            for (Index b = 0; b < B; ++b) {
+                for (Index r = b * L; r < (b + 1) * L; ++r) {
+                    ArrayMap(hb + r * C, C) = c2_ * ConstArrayMap(xh + r * C, C);
+                }
+            }
             return;
         }
         require_same_shape(hbar_in, in, where, "hbar_in", "input");
@@ -324,7 +383,9 @@ public:
     }
 
     bool has_input_second_order() const override { return mode_ == Mode::train; }
-    bool couples_rows() const override { return mode_ == Mode::train; }
+    bool couples_rows() const override {
+        return mode_ == Mode::train && attribution_ == AttributionStatistics::batch;
+    }
 
 private:
     static constexpr Index parallel_threshold = 16384;  // elements x channels below: serial
@@ -362,6 +423,13 @@ private:
             require(b >= 0 && b < batch, where, "row", b, "is outside the batch [0, ", batch, ")");
         }
     }
+
+    bool per_example_train() const {
+        return mode_ == Mode::train && attribution_ == AttributionStatistics::per_example;
+    }
+
+    /// c0_ = gamma / sigma_batch (train mode, per-example attribution Jacobian).
+    void batch_affine() { c0_ = ConstArrayMap(params_, channels_) * inv_sigma_; }
 
     /// c0_ = gamma / sqrt(running_var + eps), c1_ = beta - running_mean * c0_.
     void running_affine() {
@@ -430,6 +498,7 @@ private:
     Index channels_;
     double momentum_;
     double eps_;
+    AttributionStatistics attribution_;
     Scalar* params_ = nullptr;  // gamma [C], beta [C]
     Scalar* grads_ = nullptr;
     Scalar* state_ = nullptr;   // running_mean [C], running_var [C]

@@ -41,7 +41,9 @@ inline std::string to_string(const Shape& s) {
     return detail::concat("[", s.length, " x ", s.channels, "]");
 }
 
-/// Rows of the batch a tangent pass computes (all rows, or the rows the prior sees).
+/// Rows of the batch a tangent pass computes (all rows, or the rows the prior sees):
+/// distinct, in [0, B), increasing. A layer must give a listed row exactly the values a
+/// pass over all rows gives it (the rows are independent computations).
 using Rows = std::vector<Index>;
 
 /// A tensor of a layer as PyTorch names and shapes it (for save/load, SPEC §2).
@@ -80,11 +82,20 @@ public:
 
     /// h_out = F(h_in). Caches what later passes need; remembers the mode.
     virtual void forward(ConstTensor in, Tensor out, Mode mode) = 0;
-    /// g_in = J^T g_out, for all rows (input gradient only).
+    /// g_in = J^T g_out, for all rows (input gradient only). Uses what the latest forward
+    /// cached (argmax, masks, batch statistics): call it after a forward on the same input.
     virtual void backward(ConstTensor in, ConstTensor out, ConstTensor g_out, Tensor g_in) = 0;
+    /// The backward of the attribution pass (SPEC §4 step 2). tangent() and
+    /// accumulate_second_order() are the derivatives of THIS map. Equal to backward()
+    /// except for layers that define attributions per example (BatchNorm in train mode
+    /// treats the batch statistics as constants here by default, see batchnorm.hpp).
+    virtual void attribution_backward(ConstTensor in, ConstTensor out, ConstTensor g_out, Tensor g_in) {
+        backward(in, out, g_out, g_in);
+    }
     /// grads += (dF/dtheta)^T g_out, for all rows.
     virtual void accumulate_parameter_gradients(ConstTensor /*in*/, ConstTensor /*g_out*/) {}
-    /// u_out = J u_in on `rows` only (other rows are neither read nor written).
+    /// u_out = J u_in on `rows` only (other rows are neither read nor written), J being the
+    /// Jacobian of attribution_backward's transpose map. Valid after a forward.
     virtual void tangent(ConstTensor in, ConstTensor u_in, Tensor u_out, const Rows& rows) = 0;
     /// grads += (dB/dtheta)^T u_in and, if has_input_second_order(), hbar_in =
     /// (dB/dh_in)^T u_in (assigned, every row). g_out is the attribution gradient at the
@@ -94,8 +105,9 @@ public:
                                          const Rows& /*rows*/) {}
     /// True when the layer writes a nonzero hbar_in (BatchNorm in train mode).
     virtual bool has_input_second_order() const { return false; }
-    /// True when one row's output depends on other rows (BatchNorm in train mode): the
-    /// tangent pass must then run on every row.
+    /// True when the attribution pass couples rows (BatchNorm in train mode with batch-
+    /// coupled attribution statistics): the tangent pass must then run on every row.
+    /// Reflects the mode of the latest forward.
     virtual bool couples_rows() const { return false; }
 };
 

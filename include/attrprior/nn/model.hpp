@@ -183,11 +183,16 @@ public:
         return view(n.slot, n.out_shape);
     }
 
+    /// Which backward: the attribution pass (SPEC §4 step 2: input gradients only, through
+    /// each layer's attribution_backward) or the task pass (step 5: parameter gradients,
+    /// with the h-bar of the latest tangent pass injected).
+    enum class Pass { attribution, task };
+
     /// Backward from the seeds in output_gradient(k): slot_i = dL/dh_i for every node.
-    /// parameter_gradients: grads += (dF/dtheta)^T slot. inject_hbar: add the h-bar of the
-    /// last tangent pass to each node's input gradient (SPEC §4 step 5). input_grad, when
-    /// given, receives the gradient with respect to the model input.
-    void backward(bool parameter_gradients, bool inject_hbar, Tensor* input_grad = nullptr) {
+    /// input_grad, when given, receives the gradient with respect to the model input.
+    void backward(Pass pass, Tensor* input_grad = nullptr) {
+        const bool parameter_gradients = pass == Pass::task;
+        const bool inject_hbar = pass == Pass::task;
         require_compiled("backward");
         if (input_grad) require_shape(*input_grad, batch_, input_shape_, "Model::backward", "input_grad");
         std::fill(written_.begin(), written_.end(), char(0));
@@ -204,7 +209,11 @@ public:
             if (!needed) continue;
             const bool direct = n.direct;
             Tensor dest = direct ? view(node(n.inputs[0]).slot, n.in_shape) : view(n.scratch, n.in_shape);
-            n.layer->backward(in, cview(n.out, n.out_shape), g, dest);
+            if (pass == Pass::attribution) {
+                n.layer->attribution_backward(in, cview(n.out, n.out_shape), g, dest);
+            } else {
+                n.layer->backward(in, cview(n.out, n.out_shape), g, dest);
+            }
             if (inject_hbar && hbar_valid_ && n.layer->has_input_second_order()) {
                 dest.rows().array() += cview(n.hbar, n.in_shape).rows().array();
             }
@@ -230,7 +239,7 @@ public:
     /// The tangent pass of SPEC §4 step 4 from u0 = g-bar of the input gradient, on
     /// `rows` (every row when some layer couples rows). Run right after an attribution
     /// backward: it consumes each node's g and leaves g-bar in its slot; it adds theta-bar
-    /// to the gradients and records h-bar for the next backward(…, inject_hbar = true).
+    /// to the gradients and records h-bar for the next backward(Pass::task).
     void tangent_pass(ConstTensor u0, const Rows& rows) {
         require_compiled("tangent_pass");
         require_shape(u0, batch_, input_shape_, "Model::tangent_pass", "u0");

@@ -101,9 +101,8 @@ public:
         StepResult<Scalar> r;
         for (Index b = 0; b < status.size(); ++b) r.prior_rows += status[b] == 1;
         model.zero_gradients();
-        model.forward(x, mode);
+        model.forward(x, mode);  // also forgets the h-bar of any earlier tangent pass
         const bool with_prior = !std::is_same_v<Prior, priors::NoPrior<Scalar>> && lambda_ > 0;
-        bool tangent_ran = false;
         if (with_prior) {
             prepare(x);
             const Tensor attr(attr_.data(), x.dim0, x.dim1, x.dim2);
@@ -118,11 +117,10 @@ public:
                 if (all || status[b] == 1) rows_.push_back(b);
             if (r.prior_rows > 0 && !rows_.empty()) {
                 model.tangent_pass(dpda, rows_);
-                tangent_ran = true;
             }
         }
         r.task_loss = loss.value_and_gradient(model.output(0), labels, model.output_gradient(0));
-        model.backward(true, tangent_ran);
+        model.backward(nn::Model<Scalar>::Pass::task);
         r.total = r.task_loss + lambda_ * r.prior;
         return r;
     }
@@ -140,7 +138,7 @@ private:
     /// After a forward: out = g_0 * x with g_0 from the attribution target's seed.
     void input_gradient_attribution(nn::Model<Scalar>& model, ConstTensor x, Tensor out) {
         target_.seed(model);
-        model.backward(false, false, &out);
+        model.backward(nn::Model<Scalar>::Pass::attribution, &out);
         out.rows().array() *= x.rows().array();
     }
 
