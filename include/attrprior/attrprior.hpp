@@ -24,6 +24,8 @@
 #include "attrprior/priors/prior.hpp"
 #include "attrprior/priors/smoothness.hpp"
 #include "attrprior/priors/sparsity.hpp"
+#include "attrprior/report/progress.hpp"
+#include "attrprior/report/svg.hpp"
 #include "attrprior/train/losses.hpp"
 #include "attrprior/train/optimizers.hpp"
 #include "attrprior/train/step.hpp"

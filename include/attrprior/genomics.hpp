@@ -1,0 +1,10 @@
+// attrprior genomics: FASTA through htslib, BED/narrowPeak, one-hot encoding, motifs, the
+// simulator and the binary dataset builder. Link with attrprior::genomics (needs htslib).
+#pragma once
+
+#include "attrprior/genomics/dataset.hpp"
+#include "attrprior/genomics/fasta.hpp"
+#include "attrprior/genomics/intervals.hpp"
+#include "attrprior/genomics/motifs.hpp"
+#include "attrprior/genomics/sequence.hpp"
+#include "attrprior/genomics/simulate.hpp"
