@@ -1,0 +1,141 @@
+// The Model graph: residual sums and several outputs (the structure of the BPNet-style
+// profile model) through the whole double-backprop step, against finite differences.
+#include "attrprior/nn/model.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "attrprior/nn/activation.hpp"
+#include "attrprior/nn/batchnorm.hpp"
+#include "attrprior/nn/conv1d.hpp"
+#include "attrprior/nn/crop.hpp"
+#include "attrprior/nn/linear.hpp"
+#include "attrprior/nn/pooling.hpp"
+#include "attrprior/priors/fourier.hpp"
+#include "attrprior/train/losses.hpp"
+#include "attrprior/train/step.hpp"
+
+namespace ap = attrprior;
+namespace nn = attrprior::nn;
+using ap::Index;
+
+namespace {
+
+/// conv0 -> relu0; conv1 reads relu0; conv2 reads relu0 + relu1 (a residual sum);
+/// head A: crop -> conv (profile-like, B x 20 x 1); head B: global average pool -> linear.
+nn::Model<double> residual_two_heads(std::uint64_t seed, bool bn) {
+    nn::Model<double> m(nn::Shape{30, 4});
+    const int c0 = m.add("c0", std::make_unique<nn::Conv1d<double>>(4, 3, 5, nn::Padding::same));
+    const int r0 = m.add("r0", std::make_unique<nn::ReLU<double>>(), {c0});
+    const int c1 = m.add("c1", std::make_unique<nn::Conv1d<double>>(3, 3, 3, nn::Padding::same, 2), {r0});
+    int r1 = m.add("r1", std::make_unique<nn::ReLU<double>>(), {c1});
+    if (bn) r1 = m.add("b1", std::make_unique<nn::BatchNorm1d<double>>(3), {r1});
+    const int c2 = m.add("c2", std::make_unique<nn::Conv1d<double>>(3, 3, 3, nn::Padding::same, 4), {r0, r1});
+    const int r2 = m.add("r2", std::make_unique<nn::ReLU<double>>(), {c2});
+    const int crop = m.add("crop", std::make_unique<nn::Crop1d<double>>(24), {r2});
+    const int head_a = m.add("profile", std::make_unique<nn::Conv1d<double>>(3, 1, 5), {crop});
+    const int pool = m.add("gap", std::make_unique<nn::GlobalAveragePool1d<double>>(), {crop});
+    const int head_b = m.add("counts", std::make_unique<nn::Linear<double>>(3, 1), {pool});
+    m.set_outputs({head_a, head_b});
+    m.compile(seed);
+    return m;
+}
+
+/// MSE on output 0 (the profile head) and on output 1, with the attribution target the
+/// sum of both outputs. Returns task + lambda * prior; fills model.gradients().
+struct TwoHeadObjective {
+    std::vector<double> target0, target1, grad1;
+    ap::train::MeanSquaredError<double> mse;
+    ap::priors::FourierPrior<double> prior;
+    ap::train::DoubleBackprop<double> step{0.7};
+
+    explicit TwoHeadObjective(Index B) : prior(make_options()) {
+        std::mt19937_64 gen(4);
+        std::normal_distribution<double> nd;
+        target0.resize(B * 20);
+        target1.resize(B);
+        grad1.resize(B);
+        for (double& v : target0) v = nd(gen);
+        for (double& v : target1) v = nd(gen);
+    }
+    static ap::priors::FourierPriorOptions make_options() {
+        ap::priors::FourierPriorOptions o;
+        o.freq_limit = 5;
+        o.smoothing_sigma = 1;
+        return o;
+    }
+    /// A loss over both heads: MSE(head 0) + MSE(head 1), as one loss object on output 0
+    /// plus the head-1 gradient written into its seed before the task backward.
+    double run(nn::Model<double>& m, const std::vector<double>& x, const Eigen::VectorXi& status) {
+        const Index B = status.size();
+        struct Loss {
+            TwoHeadObjective* self;
+            nn::Model<double>* model;
+            double value_and_gradient(ap::ConstTensor3<double> out, ap::ConstTensor3<double> t,
+                                      ap::Tensor3<double> g) {
+                const Index B = out.dim0;
+                double v = self->mse.value_and_gradient(out, t, g);
+                v += self->mse.value_and_gradient(model->output(1), {self->target1.data(), B, 1, 1},
+                                                  model->output_gradient(1));
+                return v;
+            }
+        } loss{this, &m};
+        return step.step(m, prior, loss, {x.data(), B, 30, 4}, {target0.data(), B, 20, 1}, status).total;
+    }
+};
+
+}  // namespace
+
+class ModelGraph : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ModelGraph, ResidualSumsAndTwoHeadsMatchFiniteDifferences) {
+    const Index B = 4;
+    auto m = residual_two_heads(3, GetParam());
+    EXPECT_EQ(m.outputs().size(), 2u);
+    EXPECT_EQ(m.output_shape(m.outputs()[0]), (nn::Shape{20, 1}));
+    std::mt19937_64 gen(8);
+    std::uniform_int_distribution<int> base(0, 3);
+    std::vector<double> x(B * 30 * 4, 0.0);
+    for (Index i = 0; i < B * 30; ++i) x[i * 4 + base(gen)] = 1.0;
+    Eigen::VectorXi status(B);
+    status << 1, 0, 1, 1;
+    TwoHeadObjective f(B);
+    f.run(m, x, status);
+    const Eigen::VectorXd analytic = m.gradients();
+    auto& theta = m.parameters();
+    const double h = 1e-6;
+    double err = 0, scale = 0;
+    for (Index p = 0; p < theta.size(); ++p) {
+        const double saved = theta[p];
+        theta[p] = saved + h;
+        const double fp = f.run(m, x, status);
+        theta[p] = saved - h;
+        const double fm = f.run(m, x, status);
+        theta[p] = saved;
+        err = std::max(err, std::fabs((fp - fm) / (2 * h) - analytic[p]));
+        scale = std::max(scale, std::fabs(analytic[p]));
+    }
+    EXPECT_LT(err / scale, 1e-6);
+}
+
+INSTANTIATE_TEST_SUITE_P(WithAndWithoutBatchNorm, ModelGraph, ::testing::Values(false, true));
+
+TEST(ModelGraph, ErrorsNameTheProblem) {
+    nn::Model<double> m(nn::Shape{10, 4});
+    const int a = m.add("a", std::make_unique<nn::Conv1d<double>>(4, 3, 3));
+    EXPECT_THROW(m.add("bad", std::make_unique<nn::ReLU<double>>(), {a, nn::Model<double>::input}),
+                 ap::invalid_argument);  // shapes [8 x 3] and [10 x 4] cannot be summed
+    EXPECT_THROW(m.add("bad", std::make_unique<nn::ReLU<double>>(), {5}), ap::invalid_argument);
+    std::vector<double> x(2 * 10 * 4);
+    EXPECT_THROW(m.forward({x.data(), 2, 10, 4}, nn::Mode::train), ap::invalid_argument);  // not compiled
+    m.compile(1);
+    std::vector<double> wrong(2 * 9 * 4);
+    try {
+        m.forward({wrong.data(), 2, 9, 4}, nn::Mode::train);
+        FAIL() << "no exception";
+    } catch (const ap::invalid_argument& e) {
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("expected [2, 10, 4]"));
+    }
+}
