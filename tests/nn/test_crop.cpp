@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/expect_error.hpp"
 #include "../support/layer_checks.hpp"
 
 namespace ap = attrprior;
@@ -18,15 +19,7 @@ namespace {
 using T = ap::Tensor3<double>;
 using CT = ap::ConstTensor3<double>;
 
-template <class F>
-void expect_invalid(F&& f, const std::string& needle) {
-    try {
-        f();
-        ADD_FAILURE() << "expected attrprior::invalid_argument mentioning \"" << needle << "\"";
-    } catch (const ap::invalid_argument& e) {
-        EXPECT_THAT(std::string(e.what()), HasSubstr(needle));
-    }
-}
+using ap::testing::expect_invalid;
 
 }  // namespace
 

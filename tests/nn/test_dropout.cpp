@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/expect_error.hpp"
 #include "../support/layer_checks.hpp"
 
 namespace ap = attrprior;
@@ -21,15 +22,7 @@ namespace {
 using T = ap::Tensor3<double>;
 using CT = ap::ConstTensor3<double>;
 
-template <class F>
-void expect_invalid(F&& f, const std::string& needle) {
-    try {
-        f();
-        ADD_FAILURE() << "expected attrprior::invalid_argument mentioning \"" << needle << "\"";
-    } catch (const ap::invalid_argument& e) {
-        EXPECT_THAT(std::string(e.what()), HasSubstr(needle));
-    }
-}
+using ap::testing::expect_invalid;
 
 /// Forward of an all-ones tensor: the mask times 1/(1-p).
 std::vector<double> ones_forward(nn::Dropout<double>& d, Index B, Index L, Index C,
