@@ -24,9 +24,11 @@ using ap::Index;
 namespace {
 
 /// conv0 -> relu0; conv1 reads relu0; conv2 reads relu0 + relu1 (a residual sum);
-/// head A: crop -> conv (profile-like, B x 20 x 1); head B: global average pool -> linear.
+/// head A: crop -> conv (B x 20 x 1), concatenated with an auxiliary control track
+/// (B x 20 x 1, data) -> 1x1 conv (profile-like); head B: global average pool -> linear.
 nn::Model<double> residual_two_heads(std::uint64_t seed, bool bn) {
     nn::Model<double> m(nn::Shape{30, 4});
+    const int control = m.add_input(nn::Shape{20, 1});
     const int c0 = m.add("c0", std::make_unique<nn::Conv1d<double>>(4, 3, 5, nn::Padding::same));
     const int r0 = m.add("r0", std::make_unique<nn::ReLU<double>>(), {c0});
     const int c1 = m.add("c1", std::make_unique<nn::Conv1d<double>>(3, 3, 3, nn::Padding::same, 2), {r0});
@@ -35,7 +37,9 @@ nn::Model<double> residual_two_heads(std::uint64_t seed, bool bn) {
     const int c2 = m.add("c2", std::make_unique<nn::Conv1d<double>>(3, 3, 3, nn::Padding::same, 4), {r0, r1});
     const int r2 = m.add("r2", std::make_unique<nn::ReLU<double>>(), {c2});
     const int crop = m.add("crop", std::make_unique<nn::Crop1d<double>>(24), {r2});
-    const int head_a = m.add("profile", std::make_unique<nn::Conv1d<double>>(3, 1, 5), {crop});
+    const int pre = m.add("profile", std::make_unique<nn::Conv1d<double>>(3, 1, 5), {crop});
+    const int head_a = m.add("mix", std::make_unique<nn::Conv1d<double>>(2, 1, 1), {pre, control},
+                             nn::Model<double>::Combine::concat);
     const int pool = m.add("gap", std::make_unique<nn::GlobalAveragePool1d<double>>(), {crop});
     const int head_b = m.add("counts", std::make_unique<nn::Linear<double>>(3, 1), {pool});
     m.set_outputs({head_a, head_b});
@@ -68,8 +72,13 @@ struct TwoHeadObjective {
     }
     /// A loss over both heads: MSE(head 0) + MSE(head 1), as one loss object on output 0
     /// plus the head-1 gradient written into its seed before the task backward.
+    std::vector<double> control;
     double run(nn::Model<double>& m, const std::vector<double>& x, const Eigen::VectorXi& status) {
         const Index B = status.size();
+        if (control.empty()) {
+            control.resize(B * 20);
+            for (Index i = 0; i < B * 20; ++i) control[i] = 0.1 * double(i % 7);
+        }
         struct Loss {
             TwoHeadObjective* self;
             nn::Model<double>* model;
@@ -82,7 +91,8 @@ struct TwoHeadObjective {
                 return v;
             }
         } loss{this, &m};
-        return step.step(m, prior, loss, {x.data(), B, 30, 4}, {target0.data(), B, 20, 1}, status).total;
+        return step.step(m, prior, loss, {{x.data(), B, 30, 4}, {control.data(), B, 20, 1}},
+                         {target0.data(), B, 20, 1}, status).total;
     }
 };
 

@@ -2,10 +2,11 @@
 // double-backprop step (SPEC §4): forward, backward (attribution or task, optionally
 // with injected h-bar), and the tangent pass.
 //
-// The graph is a DAG in insertion order: every node applies one layer to the SUM of its
-// inputs (earlier nodes, or the model input). A chain is the common case; the summed
-// inputs express the residual structure of the BPNet-style profile model, and several
-// output nodes express its two heads. Each node owns an output buffer and a gradient
+// The graph is a DAG in insertion order: every node applies one layer to the SUM (or the
+// channel CONCATENATION) of its inputs: earlier nodes, the model input (the sequence) or
+// auxiliary inputs (e.g. control tracks: data, never differentiated). A chain is the
+// common case; summed inputs express the residual structure of the BPNet-style profile
+// model, concatenation its controls, and several output nodes its two heads. Each node owns an output buffer and a gradient
 // slot; the slot holds, in turn, the attribution gradient g, its tangent g-bar (written
 // over g once the node's second-order terms have consumed it) and the task gradient
 // delta. Buffers are sized at the first pass with a batch size and reused afterwards.
@@ -37,41 +38,67 @@ public:
     /// Node id that stands for the model input (the one-hot sequence).
     static constexpr int input = -1;
 
-    explicit Model(Shape input_shape) : input_shape_(input_shape) {
+    /// How a node combines several inputs.
+    enum class Combine { sum, concat };
+
+    explicit Model(Shape input_shape) {
         require(input_shape.length >= 1, "Model", "input length", input_shape.length, "must be >= 1");
         require(input_shape.channels >= 1, "Model", "input channels", input_shape.channels,
                 "must be >= 1");
+        input_shapes_.push_back(input_shape);
+    }
+
+    /// Declares an auxiliary input (data the model reads but is not differentiated with
+    /// respect to, e.g. control tracks); returns its id (-2, -3, ...) for add().
+    int add_input(Shape shape) {
+        require(!compiled_, "Model::add_input", "inputs", input_shapes_.size(), "cannot grow after compile()");
+        require(shape.length >= 1 && shape.channels >= 1, "Model::add_input", "shape", to_string(shape),
+                "must be at least [1 x 1]");
+        input_shapes_.push_back(shape);
+        return -static_cast<int>(input_shapes_.size());
     }
     Model(const Model&) = delete;
     Model& operator=(const Model&) = delete;
     Model(Model&&) = default;
     Model& operator=(Model&&) = default;
 
-    /// Appends a node applying `layer` to the sum of `inputs` (default: the previous node,
-    /// or the model input for the first node). Returns the node id. `name` is the PyTorch
-    /// module path used for save/load (e.g. "conv.0"); nodes without parameters may share "".
+    /// Appends a node applying `layer` to the sum (or channel concatenation) of `inputs`
+    /// (default: the previous node, or the model input for the first node). Returns the
+    /// node id. `name` is the PyTorch module path used for save/load (e.g. "conv.0").
     template <class L>
-    int add(std::string name, std::unique_ptr<L> layer, std::vector<int> inputs = {}) {
+    int add(std::string name, std::unique_ptr<L> layer, std::vector<int> inputs = {},
+            Combine combine = Combine::sum) {
         require(!compiled_, "Model::add", "node", name, "cannot be added after compile()");
         if (inputs.empty()) inputs.push_back(static_cast<int>(nodes_.size()) - 1);
         Node n;
         n.name = std::move(name);
         n.layer = std::move(layer);
         n.inputs = std::move(inputs);
+        n.combine = combine;
         Shape in_shape{};
         for (std::size_t k = 0; k < n.inputs.size(); ++k) {
             const int s = n.inputs[k];
-            require(s >= input && s < static_cast<int>(nodes_.size()), "Model::add", "input id", s,
-                    "must be Model::input or an earlier node (< ", nodes_.size(), ")");
-            const Shape si = s == input ? input_shape_ : nodes_[static_cast<std::size_t>(s)].out_shape;
-            if (k == 0) in_shape = si;
-            require(si == in_shape, "Model::add", "input shape", to_string(si), "of node '",
-                    n.name, "' differs from its other inputs ", to_string(in_shape));
+            require(s >= -static_cast<int>(input_shapes_.size()) && s < static_cast<int>(nodes_.size()),
+                    "Model::add", "input id", s, "must be a model input or an earlier node (< ",
+                    nodes_.size(), ")");
+            const Shape si = source_shape(s);
+            n.offsets.push_back(k == 0 ? 0 : in_shape.channels);
+            if (k == 0) {
+                in_shape = si;
+            } else if (combine == Combine::concat) {
+                require(si.length == in_shape.length, "Model::add", "input length", si.length, "of node '",
+                        n.name, "' differs from its other inputs' length ", in_shape.length);
+                in_shape.channels += si.channels;
+            } else {
+                require(si == in_shape, "Model::add", "input shape", to_string(si), "of node '",
+                        n.name, "' differs from its other inputs ", to_string(in_shape));
+            }
         }
+        if (combine == Combine::sum) std::fill(n.offsets.begin(), n.offsets.end(), 0);
         n.in_shape = in_shape;
         n.out_shape = n.layer->output_shape(in_shape);
         for (int s : n.inputs)
-            if (s != input) ++nodes_[static_cast<std::size_t>(s)].consumers;
+            if (s >= 0) ++nodes_[static_cast<std::size_t>(s)].consumers;
         nodes_.push_back(std::move(n));
         return static_cast<int>(nodes_.size()) - 1;
     }
@@ -111,7 +138,7 @@ public:
         }
         for (Node& n : nodes_) {
             const int s0 = n.inputs[0];
-            n.direct = n.inputs.size() == 1 && s0 != input &&
+            n.direct = n.inputs.size() == 1 && s0 >= 0 &&
                        nodes_[static_cast<std::size_t>(s0)].consumers == 1 &&
                        std::find(outputs_.begin(), outputs_.end(), s0) == outputs_.end();
         }
@@ -126,7 +153,8 @@ public:
     }
 
     // ---- introspection -----------------------------------------------------------
-    Shape input_shape() const { return input_shape_; }
+    Shape input_shape(std::size_t k = 0) const { return input_shapes_.at(k); }
+    std::size_t input_count() const { return input_shapes_.size(); }
     std::size_t node_count() const { return nodes_.size(); }
     const std::string& node_name(int i) const { return node(i).name; }
     Layer<Scalar>& layer(int i) { return *node(i).layer; }
@@ -154,23 +182,47 @@ public:
     // ---- passes ------------------------------------------------------------------
     /// h_i = F_i(h_{i-1}) for every node. Keeps a view of x: x must outlive the step.
     void forward(ConstTensor x, Mode mode) {
+        require(input_shapes_.size() == 1, "Model::forward", "number of inputs", 1, "must be ",
+                input_shapes_.size(), " (pass every input)");
+        inputs_.resize(1);  // no allocation after the first call
+        inputs_[0] = x;
+        run_forward(mode);
+    }
+
+    /// The same with every model input (the sequence first, then the auxiliary inputs).
+    void forward(const std::vector<ConstTensor>& inputs, Mode mode) {
+        require(inputs.size() == input_shapes_.size(), "Model::forward", "number of inputs", inputs.size(),
+                "must be ", input_shapes_.size());
+        inputs_.assign(inputs.begin(), inputs.end());
+        run_forward(mode);
+    }
+
+private:
+    void run_forward(Mode mode) {
         require_compiled("forward");
-        require(x.dim0 >= 1, "Model::forward", "batch size", x.dim0, "must be >= 1");
-        require_shape(x, x.dim0, input_shape_, "Model::forward", "input");
-        prepare(x.dim0);
-        x_ = x;
+        const Index B = inputs_[0].dim0;
+        require(B >= 1, "Model::forward", "batch size", B, "must be >= 1");
+        for (std::size_t k = 0; k < inputs_.size(); ++k)
+            require_shape(inputs_[k], B, input_shapes_[k], "Model::forward", "input");
+        prepare(B);
         mode_ = mode;
         hbar_valid_ = false;
         for (std::size_t i = 0; i < nodes_.size(); ++i) {
             Node& n = nodes_[i];
-            if (n.inputs.size() > 1) {  // the summed input, kept for the later passes
-                auto acc = view(n.sum_in, n.in_shape).rows();
-                acc.setZero();
-                for (int s : n.inputs) acc += (s == input ? x_ : cview(node(s).out, n.in_shape)).rows();
+            if (n.inputs.size() > 1) {  // the combined input, kept for the later passes
+                const Tensor comb = view(n.sum_in, n.in_shape);
+                for (std::size_t k = 0; k < n.inputs.size(); ++k) {
+                    const int s = n.inputs[k];
+                    combine_into(n, k, comb, s < 0 ? inputs_[static_cast<std::size_t>(-1 - s)]
+                                                     : cview(node(s).out, node(s).out_shape),
+                                 k > 0 && n.combine == Combine::sum);
+                }
             }
             n.layer->forward(node_input(i), view(n.out, n.out_shape), mode);
         }
     }
+
+public:
 
     /// View of output k (after forward).
     ConstTensor output(std::size_t k = 0) const {
@@ -194,7 +246,7 @@ public:
         const bool parameter_gradients = pass == Pass::task;
         const bool inject_hbar = pass == Pass::task;
         require_compiled("backward");
-        if (input_grad) require_shape(*input_grad, batch_, input_shape_, "Model::backward", "input_grad");
+        if (input_grad) require_shape(*input_grad, batch_, input_shapes_[0], "Model::backward", "input_grad");
         std::fill(written_.begin(), written_.end(), char(0));
         bool input_written = false;
         for (int o : outputs_) written_[static_cast<std::size_t>(o)] = 1;
@@ -205,7 +257,7 @@ public:
             const ConstTensor g = cview(n.slot, n.out_shape);
             if (parameter_gradients) n.layer->accumulate_parameter_gradients(in, g);
             bool needed = false;
-            for (int s : n.inputs) needed |= (s != input) || input_grad != nullptr;
+            for (int s : n.inputs) needed |= s >= 0 || (s == input && input_grad != nullptr);
             if (!needed) continue;
             const bool direct = n.direct;
             Tensor dest = direct ? view(node(n.inputs[0]).slot, n.in_shape) : view(n.scratch, n.in_shape);
@@ -221,16 +273,17 @@ public:
                 written_[static_cast<std::size_t>(n.inputs[0])] = 1;
                 continue;
             }
-            for (int s : n.inputs) {
+            for (std::size_t k = 0; k < n.inputs.size(); ++k) {
+                const int s = n.inputs[k];
                 if (s == input) {
                     if (!input_grad) continue;
-                    accumulate(*input_grad, dest, input_written);
+                    split_from(n, k, dest, *input_grad, input_written);
                     input_written = true;
-                } else {
+                } else if (s >= 0) {
                     Node& src = node(s);
-                    accumulate(view(src.slot, src.out_shape), dest, written_[static_cast<std::size_t>(s)]);
+                    split_from(n, k, dest, view(src.slot, src.out_shape), written_[static_cast<std::size_t>(s)]);
                     written_[static_cast<std::size_t>(s)] = 1;
-                }
+                }  // auxiliary inputs are data: no gradient
             }
         }
         if (input_grad && !input_written) input_grad->rows().setZero();
@@ -242,28 +295,27 @@ public:
     /// to the gradients and records h-bar for the next backward(Pass::task).
     void tangent_pass(ConstTensor u0, const Rows& rows) {
         require_compiled("tangent_pass");
-        require_shape(u0, batch_, input_shape_, "Model::tangent_pass", "u0");
+        require_shape(u0, batch_, input_shapes_[0], "Model::tangent_pass", "u0");
         for (Index b : rows)
             require(b >= 0 && b < batch_, "Model::tangent_pass", "row", b, "must be in [0, ", batch_, ")");
         for (std::size_t i = 0; i < nodes_.size(); ++i) {
             Node& n = nodes_[i];
             if (!written_[i]) continue;  // g = 0 here: no second-order contribution
             const ConstTensor in = node_input(i);
+            // u of the node's input: g-bar of the sources (u0 for the sequence, 0 for data).
             ConstTensor u_in;
             if (n.inputs.size() == 1) {
-                u_in = n.inputs[0] == input ? u0 : cview(node(n.inputs[0]).slot, n.in_shape);
+                const int s = n.inputs[0];
+                u_in = s == input ? u0 : s < 0 ? cview(zeros_, n.in_shape) : cview(node(s).slot, n.in_shape);
             } else {
-                Tensor sum = view(n.scratch, n.in_shape);
-                const Index row = n.in_shape.length * n.in_shape.channels;
-                for (Index b : rows) {
-                    Scalar* dst = sum.slice(b);
-                    std::fill(dst, dst + row, Scalar(0));
-                    for (int s : n.inputs) {
-                        const Scalar* src = s == input ? u0.slice(b) : node(s).slot.data() + b * row;
-                        for (Index k = 0; k < row; ++k) dst[k] += src[k];
-                    }
+                const Tensor comb = view(n.scratch, n.in_shape);
+                for (std::size_t k = 0; k < n.inputs.size(); ++k) {
+                    const int s = n.inputs[k];
+                    const Shape ss = source_shape(s);
+                    const ConstTensor src = s == input ? u0 : s < 0 ? cview(zeros_, ss) : cview(node(s).slot, ss);
+                    combine_into(n, k, comb, src, k > 0 && n.combine == Combine::sum, &rows);
                 }
-                u_in = sum;
+                u_in = comb;
             }
             // h-bar storage only for layers that produce it (allocated once, then reused).
             Tensor hbar;
@@ -293,6 +345,8 @@ private:
         std::string name;
         std::unique_ptr<Layer<Scalar>> layer;
         std::vector<int> inputs;
+        Combine combine = Combine::sum;
+        std::vector<Index> offsets;  // channel offset of each input in a concatenation
         Shape in_shape, out_shape;
         Index param_offset = 0, state_offset = 0;
         int consumers = 0;
@@ -324,6 +378,9 @@ private:
         if (B == batch_) return;
         batch_ = B;
         written_.assign(nodes_.size(), 0);
+        Index largest = 0;  // zeros standing in for the g-bar of auxiliary inputs
+        for (const Shape& sh : input_shapes_) largest = std::max(largest, sh.length * sh.channels);
+        zeros_.assign(static_cast<std::size_t>(B * largest), Scalar(0));
         for (Node& n : nodes_) {
             const std::size_t out = static_cast<std::size_t>(B * n.out_shape.length * n.out_shape.channels);
             const std::size_t in = static_cast<std::size_t>(B * n.in_shape.length * n.in_shape.channels);
@@ -339,24 +396,56 @@ private:
     ConstTensor node_input(std::size_t i) const {
         const Node& n = nodes_[i];
         if (n.inputs.size() > 1) return cview(n.sum_in, n.in_shape);
-        return n.inputs[0] == input ? x_ : cview(node(n.inputs[0]).out, n.in_shape);
+        const int s = n.inputs[0];
+        return s < 0 ? inputs_[static_cast<std::size_t>(-1 - s)] : cview(node(s).out, n.in_shape);
     }
 
-    static void accumulate(const Tensor& dst, const Tensor& src, bool add) {
-        if (add) {
-            dst.rows() += src.rows();
+    Shape source_shape(int s) const {
+        return s < 0 ? input_shapes_[static_cast<std::size_t>(-1 - s)] : nodes_[static_cast<std::size_t>(s)].out_shape;
+    }
+
+    /// Writes (or adds) source k of node n into the node's combined input `comb`: the whole
+    /// tensor for a sum, its channel block for a concatenation. rows: only those rows.
+    void combine_into(const Node& n, std::size_t k, const Tensor& comb, const ConstTensor& src, bool add,
+                      const Rows* rows = nullptr) const {
+        const Index L = comb.dim1, C = comb.dim2, Cs = src.dim2, off = n.offsets[k];
+        auto one = [&](Index b) {
+            Eigen::Map<const RowMatrix> from(src.slice(b), L, Cs);
+            auto to = Eigen::Map<RowMatrix>(comb.slice(b), L, C).middleCols(off, Cs);
+            if (add) {
+                to += from;
+            } else {
+                to = from;
+            }
+        };
+        if (rows) {
+            for (Index b : *rows) one(b);
         } else {
-            dst.rows() = src.rows();
+            for (Index b = 0; b < comb.dim0; ++b) one(b);
         }
     }
 
-    Shape input_shape_;
+    /// The gradient of source k of node n from the gradient of its combined input:
+    /// assigned (first contribution) or added to dst.
+    void split_from(const Node& n, std::size_t k, const Tensor& comb, const Tensor& dst, bool add) const {
+        const Index off = n.offsets[k], Cs = dst.dim2;
+        const auto from = comb.rows().middleCols(off, Cs);
+        if (add) {
+            dst.rows() += from;
+        } else {
+            dst.rows() = from;
+        }
+    }
+
+    using RowMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    std::vector<Shape> input_shapes_;
     std::vector<Node> nodes_;
     std::vector<int> outputs_;
     bool compiled_ = false;
     Vector params_, grads_, state_;
     Index batch_ = 0;
-    ConstTensor x_;
+    std::vector<ConstTensor> inputs_;
+    std::vector<Scalar> zeros_;
     Mode mode_ = Mode::train;
     std::vector<char> written_;
     bool hbar_valid_ = false;

@@ -86,6 +86,16 @@ public:
         input_gradient_attribution(model, x, out);
     }
 
+    /// The same for a model with auxiliary inputs (inputs[0] is the sequence).
+    void attribution(nn::Model<Scalar>& model, const std::vector<ConstTensor>& inputs, Tensor out,
+                     nn::Mode mode = nn::Mode::eval) {
+        require(!inputs.empty(), "DoubleBackprop::attribution", "inputs", 0, "must hold at least the sequence");
+        require_same_shape(inputs[0], out, "DoubleBackprop::attribution", "x", "out");
+        require_finite(inputs[0], "DoubleBackprop::attribution", "x");
+        model.forward(inputs, mode);
+        input_gradient_attribution(model, inputs[0], out);
+    }
+
     /// One step: fills model.gradients() with d(task + lambda * prior)/dtheta and returns
     /// the losses. `labels` is what the loss compares the outputs with; `status` selects
     /// the prior's rows (see status_from_labels).
@@ -93,7 +103,28 @@ public:
     StepResult<Scalar> step(nn::Model<Scalar>& model, Prior& prior, Loss& loss, ConstTensor x,
                             ConstTensor labels, const Eigen::VectorXi& status,
                             nn::Mode mode = nn::Mode::train) {
+        inputs_.resize(1);  // no allocation after the first call
+        inputs_[0] = x;
+        return run_step(model, prior, loss, labels, status, mode);
+    }
+
+    /// The same for a model with auxiliary inputs (inputs[0] is the sequence x; the others,
+    /// e.g. control tracks, are data and are not differentiated).
+    template <class Prior, class Loss>
+    StepResult<Scalar> step(nn::Model<Scalar>& model, Prior& prior, Loss& loss,
+                            const std::vector<ConstTensor>& inputs, ConstTensor labels,
+                            const Eigen::VectorXi& status, nn::Mode mode = nn::Mode::train) {
+        require(!inputs.empty(), "DoubleBackprop::step", "inputs", 0, "must hold at least the sequence");
+        inputs_.assign(inputs.begin(), inputs.end());
+        return run_step(model, prior, loss, labels, status, mode);
+    }
+
+private:
+    template <class Prior, class Loss>
+    StepResult<Scalar> run_step(nn::Model<Scalar>& model, Prior& prior, Loss& loss, ConstTensor labels,
+                                const Eigen::VectorXi& status, nn::Mode mode) {
         const char* where = "DoubleBackprop::step";
+        const ConstTensor x = inputs_[0];
         require(x.dim0 >= 1, where, "batch size", x.dim0, "must be >= 1");
         require(status.size() == x.dim0, where, "status.size()", status.size(),
                 "must equal the batch size ", x.dim0);
@@ -101,7 +132,7 @@ public:
         StepResult<Scalar> r;
         for (Index b = 0; b < status.size(); ++b) r.prior_rows += status[b] == 1;
         model.zero_gradients();
-        model.forward(x, mode);  // also forgets the h-bar of any earlier tangent pass
+        model.forward(inputs_, mode);  // also forgets the h-bar of any earlier tangent pass
         const bool with_prior = !std::is_same_v<Prior, priors::NoPrior<Scalar>> && lambda_ > 0;
         if (with_prior) {
             prepare(x);
@@ -125,7 +156,6 @@ public:
         return r;
     }
 
-private:
     void prepare(const ConstTensor& x) {
         const std::size_t n = static_cast<std::size_t>(x.size());
         if (attr_.size() != n) {
@@ -145,6 +175,7 @@ private:
     Scalar lambda_;
     Target target_;
     std::vector<Scalar> attr_, dpda_;
+    std::vector<ConstTensor> inputs_;
     nn::Rows rows_;
 };
 
