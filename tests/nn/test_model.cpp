@@ -70,8 +70,8 @@ struct TwoHeadObjective {
         o.smoothing_sigma = 1;
         return o;
     }
-    /// A loss over both heads: MSE(head 0) + MSE(head 1), as one loss object on output 0
-    /// plus the head-1 gradient written into its seed before the task backward.
+    /// A loss over both heads through the model-level loss interface:
+    /// MSE(head 0) + MSE(head 1).
     std::vector<double> control;
     double run(nn::Model<double>& m, const std::vector<double>& x, const Eigen::VectorXi& status) {
         const Index B = status.size();
@@ -81,16 +81,14 @@ struct TwoHeadObjective {
         }
         struct Loss {
             TwoHeadObjective* self;
-            nn::Model<double>* model;
-            double value_and_gradient(ap::ConstTensor3<double> out, ap::ConstTensor3<double> t,
-                                      ap::Tensor3<double> g) {
-                const Index B = out.dim0;
-                double v = self->mse.value_and_gradient(out, t, g);
-                v += self->mse.value_and_gradient(model->output(1), {self->target1.data(), B, 1, 1},
-                                                  model->output_gradient(1));
+            double value_and_gradient(nn::Model<double>& model, ap::ConstTensor3<double> t) {
+                const Index B = t.dim0;
+                double v = self->mse.value_and_gradient(model.output(0), t, model.output_gradient(0));
+                v += self->mse.value_and_gradient(model.output(1), {self->target1.data(), B, 1, 1},
+                                                  model.output_gradient(1));
                 return v;
             }
-        } loss{this, &m};
+        } loss{this};
         return step.step(m, prior, loss, {{x.data(), B, 30, 4}, {control.data(), B, 20, 1}},
                          {target0.data(), B, 20, 1}, status).total;
     }

@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "attrprior/core/error.hpp"
@@ -55,6 +56,17 @@ void require_finite(ConstTensor3<Scalar> x, const char* where, const char* name)
                                                        "] = ", x(b, i, c), " is not finite"));
 }
 
+namespace detail {
+/// Detects a loss over the whole model (several heads): value_and_gradient(model, labels).
+template <class Loss, class Scalar, class = void>
+struct is_model_loss : std::false_type {};
+template <class Loss, class Scalar>
+struct is_model_loss<Loss, Scalar,
+                     std::void_t<decltype(std::declval<Loss&>().value_and_gradient(
+                         std::declval<nn::Model<Scalar>&>(), std::declval<ConstTensor3<Scalar>>()))>>
+    : std::true_type {};
+}  // namespace detail
+
 /// The attribution target s = sum of all outputs (binary models): ds/dlogits = 1.
 struct SumOfOutputs {
     template <class Scalar>
@@ -76,6 +88,7 @@ public:
                 "must be finite and >= 0");
     }
     Scalar lambda() const { return lambda_; }
+    Target& target() { return target_; }
 
     /// Attribution A = (ds/dx) * x (grad x input, SPEC §1), B x L x C, in `mode` (eval by
     /// default: running statistics, no dropout). Runs a forward and an input-gradient pass.
@@ -150,7 +163,12 @@ private:
                 model.tangent_pass(dpda, rows_);
             }
         }
-        r.task_loss = loss.value_and_gradient(model.output(0), labels, model.output_gradient(0));
+        if constexpr (detail::is_model_loss<Loss, Scalar>::value) {
+            r.task_loss = loss.value_and_gradient(model, labels);  // writes every output's gradient
+        } else {
+            r.task_loss = loss.value_and_gradient(model.output(0), labels, model.output_gradient(0));
+            for (std::size_t k = 1; k < model.outputs().size(); ++k) model.output_gradient(k).rows().setZero();
+        }
         model.backward(nn::Model<Scalar>::Pass::task);
         r.total = r.task_loss + lambda_ * r.prior;
         return r;

@@ -1,0 +1,102 @@
+// The paper's BPNet-style profile model (SPEC §5, as in the authors' final code), built
+// only from nn/ layers:
+//   dil_conv.0: Conv1d(4 -> F, k 21, same) -> ReLU
+//   dil_conv.i (i = 1..6): Conv1d(F -> F, k 3, dilation 2^i, same) on the SUM of the
+//       outputs of layers 0..i-1 -> ReLU
+//   crop: only the last layer's output, to its valid centre (1346 - 20 - 2*126 = 1074)
+//   profile head: prof_conv Conv1d(F -> T*S, k 75, valid) -> per task, its S strands
+//       concatenated with the task's S control strands -> prof_mix.t Conv1d(2S -> S, k 1)
+//       (the grouped 1x1 convolution, one group per task)      => B x O x (T*S) logits
+//   counts head: global average pool of the cropped map -> count_dense Linear(F -> T*S)
+//       -> per task concatenated with the control counts (raw sum of the control profile
+//       over the output window) -> count_mix.t Conv1d(2S -> S, k 1)  => B x 1 x (T*S)
+// Inputs: the sequence (B x 1346 x 4) and, with controls, the control profiles
+// (B x O x (T*S) matched, or B x O x S shared) as the model's auxiliary input.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attrprior/nn/activation.hpp"
+#include "attrprior/nn/channels.hpp"
+#include "attrprior/nn/conv1d.hpp"
+#include "attrprior/nn/crop.hpp"
+#include "attrprior/nn/linear.hpp"
+#include "attrprior/nn/model.hpp"
+#include "attrprior/nn/pooling.hpp"
+
+namespace attrprior::models {
+
+enum class Controls { none, matched, shared };
+
+struct ProfileModelOptions {
+    Index input_length = 1346;
+    Index output_length = 1000;
+    Index tasks = 1;
+    Index strands = 2;
+    Controls controls = Controls::matched;
+    Index filters = 64;
+    Index first_kernel = 21;
+    Index dilated_kernel = 3;
+    std::vector<Index> dilations{2, 4, 8, 16, 32, 64};
+    Index profile_kernel = 75;
+};
+
+/// Output 0: profile logits B x O x (T*S); output 1: log counts B x 1 x (T*S).
+template <class Scalar>
+nn::Model<Scalar> make_profile_model(const ProfileModelOptions& o = ProfileModelOptions(), std::uint64_t seed = 0) {
+    const char* where = "make_profile_model";
+    require(o.tasks >= 1, where, "tasks", o.tasks, "must be >= 1");
+    require(o.strands == 1 || o.strands == 2, where, "strands", o.strands, "must be 1 or 2");
+    Index crop = o.input_length - (o.first_kernel - 1);
+    for (Index d : o.dilations) crop -= d * (o.dilated_kernel - 1);
+    require(crop - o.profile_kernel + 1 == o.output_length, where, "output_length", o.output_length,
+            "does not match the architecture: input ", o.input_length, " gives a valid centre of ", crop,
+            " and a profile of ", crop - o.profile_kernel + 1, " after the k = ", o.profile_kernel, " head");
+    using M = nn::Model<Scalar>;
+    const Index T = o.tasks, S = o.strands, F = o.filters;
+    M m(nn::Shape{o.input_length, 4});
+    const Index control_tracks = o.controls == Controls::matched ? T : 1;
+    const int control = o.controls == Controls::none ? 0 : m.add_input(nn::Shape{o.output_length, control_tracks * S});
+
+    std::vector<int> outputs;
+    int c = m.add("dil_conv.0", std::make_unique<nn::Conv1d<Scalar>>(4, F, o.first_kernel, nn::Padding::same), {M::input});
+    outputs.push_back(m.add("", std::make_unique<nn::ReLU<Scalar>>(), {c}));
+    for (std::size_t i = 0; i < o.dilations.size(); ++i) {
+        c = m.add("dil_conv." + std::to_string(i + 1),
+                  std::make_unique<nn::Conv1d<Scalar>>(F, F, o.dilated_kernel, nn::Padding::same, o.dilations[i]), outputs);
+        outputs.push_back(m.add("", std::make_unique<nn::ReLU<Scalar>>(), {c}));
+    }
+    const int cropped = m.add("", std::make_unique<nn::Crop1d<Scalar>>(crop), {outputs.back()});
+
+    // Per task t: its S channels of `head`, mixed with its control channels of `ctrl`.
+    auto per_task = [&](int head, int ctrl, const std::string& name) {
+        std::vector<int> parts;
+        for (Index t = 0; t < T; ++t) {
+            int part = m.add("", std::make_unique<nn::ChannelSlice<Scalar>>(t * S, S), {head});
+            if (o.controls != Controls::none) {
+                const Index tc = o.controls == Controls::matched ? t : 0;
+                const int cs = m.add("", std::make_unique<nn::ChannelSlice<Scalar>>(tc * S, S), {ctrl});
+                part = m.add(name + "." + std::to_string(t), std::make_unique<nn::Conv1d<Scalar>>(2 * S, S, 1),
+                             {part, cs}, M::Combine::concat);
+            }
+            parts.push_back(part);
+        }
+        if (parts.size() == 1) return parts[0];
+        return m.add("", std::make_unique<nn::ChannelSlice<Scalar>>(0, T * S), parts, M::Combine::concat);
+    };
+    const int prof = m.add("prof_conv", std::make_unique<nn::Conv1d<Scalar>>(F, T * S, o.profile_kernel), {cropped});
+    const int profile = o.controls == Controls::none && T == 1 ? prof : per_task(prof, control, "prof_mix");
+    const int pooled = m.add("", std::make_unique<nn::GlobalAveragePool1d<Scalar>>(), {cropped});
+    const int dense = m.add("count_dense", std::make_unique<nn::Linear<Scalar>>(F, T * S), {pooled});
+    const int control_counts =
+        o.controls == Controls::none ? 0 : m.add("", std::make_unique<nn::PositionSum<Scalar>>(), {control});
+    const int counts = o.controls == Controls::none && T == 1 ? dense : per_task(dense, control_counts, "count_mix");
+    m.set_outputs({profile, counts});
+    m.compile(seed);
+    return m;
+}
+
+}  // namespace attrprior::models
