@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <htslib/bgzf.h>
 
+#include "../support/temp_files.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <unistd.h>
@@ -23,39 +25,9 @@ using attrprior::Index;
 using attrprior::genomics::Fasta;
 using ::testing::HasSubstr;
 
-/// A file name under the GoogleTest temp dir, unique per test; stale index files of an
-/// earlier run are removed.
-std::string temp_path(const std::string& name) {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string test = std::string(info->test_suite_name()) + "_" + info->name();
-    for (char& c : test) {
-        if (c == '/') c = '_';
-    }
-    // The process id keeps concurrent runs (e.g. two build trees) from sharing files.
-    test += "_" + std::to_string(static_cast<long>(::getpid()));
-    const std::string path = ::testing::TempDir() + "attrprior_fasta_" + test + "_" + name;
-    std::remove(path.c_str());
-    std::remove((path + ".fai").c_str());
-    std::remove((path + ".gzi").c_str());
-    return path;
-}
-
-void write_text(const std::string& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    ASSERT_TRUE(out) << "cannot create " << path;
-    out << text;
-    ASSERT_TRUE(out);
-}
-
-/// Writes text through BGZF: mode "w" gives bgzip, "wg" plain gzip.
-void write_compressed(const std::string& path, const std::string& text, const char* mode) {
-    BGZF* fp = bgzf_open(path.c_str(), mode);
-    ASSERT_NE(fp, nullptr) << "cannot create " << path;
-    const ssize_t written = bgzf_write(fp, text.data(), text.size());
-    const int closed = bgzf_close(fp);
-    ASSERT_EQ(written, static_cast<ssize_t>(text.size()));
-    ASSERT_EQ(closed, 0);
-}
+std::string temp_path(const std::string& name) { return attrprior::testing::temp_path("attrprior_fasta_", name); }
+using attrprior::testing::write_compressed;
+using attrprior::testing::write_text;
 
 bool exists(const std::string& path) { return std::filesystem::exists(path); }
 
