@@ -96,14 +96,14 @@ public:
     }
 
     void forward(ConstTensor in, Tensor out, Mode) override {
-        const Shape os = check(in, "input");
+        const Shape os = check(in);
         require_shape(out, in.dim0, os, "Conv1d::forward", "output");
         pack_weights();
         apply(in, out, nullptr, in.dim0, true);
     }
 
     void backward(ConstTensor in, ConstTensor /*out*/, ConstTensor g_out, Tensor g_in) override {
-        const Shape os = check(in, "input");
+        const Shape os = check(in);
         require_shape(g_out, in.dim0, os, "Conv1d::backward", "g_out");
         require_shape(g_in, in.dim0, Shape{in.dim1, in.dim2}, "Conv1d::backward", "g_in");
         pack_weights();
@@ -143,13 +143,13 @@ public:
     }
 
     void accumulate_parameter_gradients(ConstTensor in, ConstTensor g_out) override {
-        const Shape os = check(in, "input");
+        const Shape os = check(in);
         require_shape(g_out, in.dim0, os, "Conv1d::accumulate_parameter_gradients", "g_out");
         weight_gradient(in, g_out, nullptr, in.dim0, o_.bias);
     }
 
     void tangent(ConstTensor in, ConstTensor u_in, Tensor u_out, const Rows& rows) override {
-        const Shape os = check(in, "input");
+        const Shape os = check(in);
         require_shape(u_in, in.dim0, Shape{in.dim1, in.dim2}, "Conv1d::tangent", "u_in");
         require_shape(u_out, in.dim0, os, "Conv1d::tangent", "u_out");
         pack_weights();
@@ -160,7 +160,7 @@ public:
     /// output gradient = g_out); the bias and hbar get nothing (SPEC §4 step 4).
     void accumulate_second_order(ConstTensor in, ConstTensor g_out, ConstTensor u_in, Tensor,
                                  const Rows& rows) override {
-        const Shape os = check(in, "input");
+        const Shape os = check(in);
         require_shape(g_out, in.dim0, os, "Conv1d::accumulate_second_order", "g_out");
         weight_gradient(u_in, g_out, rows.data(), static_cast<Index>(rows.size()), false);
     }
@@ -168,9 +168,8 @@ public:
 private:
     Index weight_size() const { return o_.out_channels * o_.in_channels * o_.kernel_size; }
 
-    Shape check(const ConstTensor& in, const char* name) const {
+    Shape check(const ConstTensor& in) const {
         require(in.dim0 >= 1, "Conv1d", "batch size", in.dim0, "must be >= 1");
-        (void)name;
         return output_shape(Shape{in.dim1, in.dim2});
     }
 
@@ -201,9 +200,9 @@ private:
         if (accum_.size() < threads) accum_.resize(threads);
         for (std::size_t t = 0; t < threads; ++t) {
             if (scratch_[t].size() < need) scratch_[t].resize(need);
-            accum_[t].resize(k * Cin, Cout);       // no-op when the size is unchanged
-            bias_accum_.resize(static_cast<Eigen::Index>(threads), Cout);
+            accum_[t].resize(k * Cin, Cout);  // no-op when the size is unchanged
         }
+        bias_accum_.resize(static_cast<Eigen::Index>(threads), Cout);
     }
 
     /// The input of example b as the padded matrix the kernels read (a copy only when padded).

@@ -205,7 +205,6 @@ private:
         for (std::size_t k = 0; k < inputs_.size(); ++k)
             require_shape(inputs_[k], B, input_shapes_[k], "Model::forward", "input");
         prepare(B);
-        mode_ = mode;
         hbar_valid_ = false;
         for (std::size_t i = 0; i < nodes_.size(); ++i) {
             Node& n = nodes_[i];
@@ -446,7 +445,6 @@ private:
     Index batch_ = 0;
     std::vector<ConstTensor> inputs_;
     std::vector<Scalar> zeros_;
-    Mode mode_ = Mode::train;
     std::vector<char> written_;
     bool hbar_valid_ = false;
 };

@@ -34,15 +34,19 @@ struct FourierPriorOptions {
     fft::PlanRigor plan_rigor = fft::PlanRigor::estimate;
 };
 
-/// Checks options against a track length L; throws invalid_argument naming the field.
-inline void validate(const FourierPriorOptions& o, Index length, const char* where) {
+/// Checks the options on their own; throws invalid_argument naming the field.
+inline void validate(const FourierPriorOptions& o, const char* where) {
     require(o.freq_limit >= 0, where, "freq_limit", o.freq_limit, "must be >= 0");
-    require(o.freq_limit <= length / 2, where, "freq_limit", o.freq_limit,
-            "must be <= L/2 = ", length / 2, " (L = ", length, ")");
     require(std::isfinite(o.softness) && o.softness >= 0, where, "softness", o.softness,
             "must be finite and >= 0");
-    require(o.smoothing_sigma >= 0, where, "smoothing_sigma", o.smoothing_sigma,
-            "must be >= 0");
+    require(o.smoothing_sigma >= 0, where, "smoothing_sigma", o.smoothing_sigma, "must be >= 0");
+}
+
+/// Checks options against a track length L; throws invalid_argument naming the field.
+inline void validate(const FourierPriorOptions& o, Index length, const char* where) {
+    validate(o, where);
+    require(o.freq_limit <= length / 2, where, "freq_limit", o.freq_limit,
+            "must be <= L/2 = ", length / 2, " (L = ", length, ")");
 }
 
 /// Normalised Gaussian kernel with 2*sigma+1 taps at offsets -sigma..sigma (SPEC §3 step 2).
@@ -142,12 +146,7 @@ public:
     using Options = FourierPriorOptions;
 
     explicit FourierPrior(const Options& options = Options()) : options_(options) {
-        require(options.freq_limit >= 0, "FourierPrior", "freq_limit", options.freq_limit,
-                "must be >= 0");
-        require(std::isfinite(options.softness) && options.softness >= 0, "FourierPrior",
-                "softness", options.softness, "must be finite and >= 0");
-        require(options.smoothing_sigma >= 0, "FourierPrior", "smoothing_sigma",
-                options.smoothing_sigma, "must be >= 0");
+        validate(options, "FourierPrior");
         kernel_ = gaussian_kernel<Scalar>(options.smoothing_sigma);
     }
 
