@@ -9,9 +9,12 @@
 #include "attrprior/io/weights.hpp"
 #include "attrprior/metrics/attribution.hpp"
 #include "attrprior/metrics/classification.hpp"
+#include "attrprior/metrics/profile.hpp"
+#include "attrprior/models/profile.hpp"
 #include "attrprior/models/binary.hpp"
 #include "attrprior/nn/activation.hpp"
 #include "attrprior/nn/batchnorm.hpp"
+#include "attrprior/nn/channels.hpp"
 #include "attrprior/nn/conv1d.hpp"
 #include "attrprior/nn/crop.hpp"
 #include "attrprior/nn/dropout.hpp"
@@ -28,6 +31,7 @@
 #include "attrprior/report/svg.hpp"
 #include "attrprior/train/losses.hpp"
 #include "attrprior/train/optimizers.hpp"
+#include "attrprior/train/profile.hpp"
 #include "attrprior/train/step.hpp"
 
 // The genomics part (FASTA through htslib, BED/narrowPeak, simulation, datasets) is in
