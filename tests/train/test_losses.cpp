@@ -14,23 +14,10 @@
 
 // Count every operator new of this program, so a test can prove that a steady-state call
 // allocates nothing (the losses keep their workspaces in std::vector members).
+#include "../support/count_allocations.hpp"
 namespace {
-std::atomic<long> g_allocations{0};
-
-// Not inlined, so gcc's -Wmismatched-new-delete does not pair the free() with a new.
-[[gnu::noinline]] void* counted_allocate(std::size_t size) {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-    return std::malloc(size == 0 ? 1 : size);
-}
-[[gnu::noinline]] void counted_release(void* p) noexcept { std::free(p); }
+auto& g_allocations = attrprior::testing::g_allocations;
 }  // namespace
-
-void* operator new(std::size_t size) {
-    if (void* p = counted_allocate(size)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { counted_release(p); }
-void operator delete(void* p, std::size_t) noexcept { counted_release(p); }
 
 namespace ap = attrprior;
 using ap::Index;
