@@ -18,6 +18,9 @@
 #include <thread>
 #include <utility>
 #include <vector>
+#include "../support/expect_error.hpp"
+
+using attrprior::testing::error_message;
 
 namespace {
 
@@ -246,37 +249,9 @@ TEST(Fasta, ConcurrentFetchesAreSafe) {
 
 // ---------------------------------------------------------------- errors
 
-template <class Fn>
-std::string io_error_message(Fn fn) {
-    try {
-        fn();
-    } catch (const attrprior::io_error& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "expected io_error, got another exception: " << e.what();
-        return {};
-    }
-    ADD_FAILURE() << "expected io_error, nothing thrown";
-    return {};
-}
-
-template <class Fn>
-std::string invalid_argument_message(Fn fn) {
-    try {
-        fn();
-    } catch (const attrprior::invalid_argument& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "expected invalid_argument, got another exception: " << e.what();
-        return {};
-    }
-    ADD_FAILURE() << "expected invalid_argument, nothing thrown";
-    return {};
-}
-
 TEST(FastaErrors, MissingFile) {
     const std::string path = temp_path("does_not_exist.fa");
-    const std::string msg = io_error_message([&] { Fasta fa(path); });
+    const std::string msg = error_message<attrprior::io_error>([&] { Fasta fa(path); });
     EXPECT_THAT(msg, HasSubstr(path));
     EXPECT_THAT(msg, HasSubstr("does not exist"));
 }
@@ -284,7 +259,7 @@ TEST(FastaErrors, MissingFile) {
 TEST(FastaErrors, NotAFasta) {
     const std::string path = temp_path("notes.txt");
     write_text(path, "chr1\t0\t100\n");
-    const std::string msg = io_error_message([&] { Fasta fa(path); });
+    const std::string msg = error_message<attrprior::io_error>([&] { Fasta fa(path); });
     EXPECT_THAT(msg, HasSubstr(path));
     EXPECT_THAT(msg, HasSubstr("not a FASTA"));
     EXPECT_FALSE(exists(path + ".fai"));
@@ -293,13 +268,13 @@ TEST(FastaErrors, NotAFasta) {
 TEST(FastaErrors, FastqIsNotAFasta) {
     const std::string path = temp_path("reads.fq");
     write_text(path, "@r1\nACGT\n+\nIIII\n");
-    EXPECT_THAT(io_error_message([&] { Fasta fa(path); }), HasSubstr("not a FASTA"));
+    EXPECT_THAT(error_message<attrprior::io_error>([&] { Fasta fa(path); }), HasSubstr("not a FASTA"));
 }
 
 TEST(FastaErrors, EmptyFile) {
     const std::string path = temp_path("empty.fa");
     write_text(path, "");
-    const std::string msg = io_error_message([&] { Fasta fa(path); });
+    const std::string msg = error_message<attrprior::io_error>([&] { Fasta fa(path); });
     EXPECT_THAT(msg, HasSubstr(path));
     EXPECT_THAT(msg, HasSubstr("empty"));
 }
@@ -307,7 +282,7 @@ TEST(FastaErrors, EmptyFile) {
 TEST(FastaErrors, PlainGzipExplainsBgzip) {
     const std::string path = temp_path("genome.fa.gz");
     write_compressed(path, small_genome().text(10), "wg");
-    const std::string msg = io_error_message([&] { Fasta fa(path); });
+    const std::string msg = error_message<attrprior::io_error>([&] { Fasta fa(path); });
     EXPECT_THAT(msg, HasSubstr(path));
     EXPECT_THAT(msg, HasSubstr("compress with bgzip"));
 }
@@ -315,22 +290,22 @@ TEST(FastaErrors, PlainGzipExplainsBgzip) {
 TEST(FastaErrors, UnequalLineLengthsCannotBeIndexed) {
     const std::string path = temp_path("ragged.fa");
     write_text(path, ">chr1\nACGT\nAC\nACGT\n");
-    const std::string msg = io_error_message([&] { Fasta fa(path); });
+    const std::string msg = error_message<attrprior::io_error>([&] { Fasta fa(path); });
     EXPECT_THAT(msg, HasSubstr(path));
     EXPECT_THAT(msg, HasSubstr("index"));
     EXPECT_FALSE(exists(path + ".fai"));  // no partial index left behind
     // A second attempt fails the same way (it does not pick up a broken index).
-    EXPECT_THAT(io_error_message([&] { Fasta fa(path); }), HasSubstr("index"));
+    EXPECT_THAT(error_message<attrprior::io_error>([&] { Fasta fa(path); }), HasSubstr("index"));
 }
 
 TEST(FastaErrors, UnknownChromosome) {
     const std::string path = temp_path("genome.fa");
     write_text(path, small_genome().text(10));
     const Fasta fa(path);
-    std::string msg = invalid_argument_message([&] { (void)fa.length("chrX"); });
+    std::string msg = error_message<attrprior::invalid_argument>([&] { (void)fa.length("chrX"); });
     EXPECT_THAT(msg, HasSubstr("'chrX'"));
     EXPECT_THAT(msg, HasSubstr("chr2"));  // lists known names
-    msg = invalid_argument_message([&] { (void)fa.fetch("chrX", 0, 1); });
+    msg = error_message<attrprior::invalid_argument>([&] { (void)fa.fetch("chrX", 0, 1); });
     EXPECT_THAT(msg, HasSubstr("'chrX'"));
 }
 
@@ -344,7 +319,7 @@ TEST(FastaErrors, OutOfRangeFetch) {
     for (const Case c : {Case{-1, 3}, Case{0, 8}, Case{5, 4}, Case{7, 8}, Case{8, 8},
                          Case{-5, -2}}) {
         const std::string msg =
-            invalid_argument_message([&] { (void)fa.fetch("chrM", c.start, c.end); });
+            error_message<attrprior::invalid_argument>([&] { (void)fa.fetch("chrM", c.start, c.end); });
         EXPECT_THAT(msg, HasSubstr("chrM"));
         EXPECT_THAT(msg, HasSubstr("start = " + std::to_string(c.start)));
         EXPECT_THAT(msg, HasSubstr("end = " + std::to_string(c.end)));

@@ -14,6 +14,9 @@
 #include <limits>
 #include <string>
 #include <vector>
+#include "../support/expect_error.hpp"
+
+using attrprior::testing::error_message;
 
 namespace {
 
@@ -47,20 +50,6 @@ void expect_interval(const Interval& iv, const std::string& chrom, Index start, 
     EXPECT_EQ(iv.name, name);
     EXPECT_DOUBLE_EQ(iv.score, score);
     EXPECT_EQ(iv.summit, summit);
-}
-
-template <class Fn>
-std::string io_error_message(Fn fn) {
-    try {
-        fn();
-    } catch (const attrprior::io_error& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "expected io_error, got another exception: " << e.what();
-        return {};
-    }
-    ADD_FAILURE() << "expected io_error, nothing thrown";
-    return {};
 }
 
 // ---------------------------------------------------------------- BED
@@ -168,25 +157,25 @@ TEST(ReadReport, SkipKeepsTheFirstFewMessages) {
 
 TEST(ReadBed, MissingFile) {
     const std::string path = temp_path("missing.bed");
-    const std::string msg = io_error_message([&] { read_bed(path); });
+    const std::string msg = error_message<attrprior::io_error>([&] { read_bed(path); });
     EXPECT_THAT(msg, HasSubstr(path));
 }
 
 TEST(ReadBed, EmptyFileHasNoRecords) {
     const std::string empty = temp_path("empty.bed");
     write_text(empty, "");
-    std::string msg = io_error_message([&] { read_bed(empty); });
+    std::string msg = error_message<attrprior::io_error>([&] { read_bed(empty); });
     EXPECT_THAT(msg, HasSubstr(empty));
     EXPECT_THAT(msg, HasSubstr("no records"));
 
     const std::string headers = temp_path("headers.bed");
     write_text(headers, "track name=x\n# only comments\n\n");
-    msg = io_error_message([&] { read_bed(headers); });
+    msg = error_message<attrprior::io_error>([&] { read_bed(headers); });
     EXPECT_THAT(msg, HasSubstr("no records"));
 
     const std::string gz = temp_path("empty.bed.gz");
     write_compressed(gz, "", "w");
-    EXPECT_THAT(io_error_message([&] { read_bed(gz); }), HasSubstr("no records"));
+    EXPECT_THAT(error_message<attrprior::io_error>([&] { read_bed(gz); }), HasSubstr("no records"));
 }
 
 struct MalformedCase {
@@ -205,7 +194,7 @@ void expect_malformed(const std::string& path, const std::string& header,
     } else {
         write_text(path, text);
     }
-    const std::string msg = io_error_message([&] {
+    const std::string msg = error_message<attrprior::io_error>([&] {
         if (narrowpeak) {
             read_narrowpeak(path);
         } else {
@@ -282,7 +271,7 @@ TEST(ReadNarrowPeak, GzipAndBgzip) {
 TEST(ReadNarrowPeak, EmptyFileHasNoRecords) {
     const std::string path = temp_path("empty.narrowPeak");
     write_text(path, "# nothing\n");
-    const std::string msg = io_error_message([&] { read_narrowpeak(path); });
+    const std::string msg = error_message<attrprior::io_error>([&] { read_narrowpeak(path); });
     EXPECT_THAT(msg, HasSubstr(path));
     EXPECT_THAT(msg, HasSubstr("no records"));
 }
@@ -317,7 +306,7 @@ TEST(ReadNarrowPeak, MalformedLinesThrowWithFileAndLine) {
 TEST(ReadNarrowPeak, BedLineIsNotANarrowPeak) {
     const std::string path = temp_path("a.bed");
     write_text(path, "chr1\t0\t100\tname\t5\t+\n");
-    EXPECT_THAT(io_error_message([&] { read_narrowpeak(path); }),
+    EXPECT_THAT(error_message<attrprior::io_error>([&] { read_narrowpeak(path); }),
                 HasSubstr(path + ":1: expected 10 narrowPeak columns"));
 }
 
@@ -409,7 +398,7 @@ TEST(WriteIntervals, InvalidIntervalsAreRejectedBeforeWriting) {
 
 TEST(WriteIntervals, UnwritablePath) {
     const std::string path = temp_path("no_such_dir") + "/out.bed";
-    const std::string msg = io_error_message([&] { write_bed(path, sample_intervals()); });
+    const std::string msg = error_message<attrprior::io_error>([&] { write_bed(path, sample_intervals()); });
     EXPECT_THAT(msg, HasSubstr(path));
 }
 

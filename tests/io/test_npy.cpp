@@ -12,6 +12,9 @@
 #include <limits>
 #include <string>
 #include <vector>
+#include "../support/expect_error.hpp"
+
+using attrprior::testing::error_message;
 
 namespace {
 
@@ -65,25 +68,13 @@ std::string le_bytes(const std::vector<S>& values) {
     return out;
 }
 
-/// The message of the io_error thrown by f, or "" (and a test failure) if none is thrown.
-template <class F>
-std::string io_error_message(F&& f) {
-    try {
-        f();
-    } catch (const attrprior::io_error& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "expected attrprior::io_error, nothing was thrown";
-    return "";
-}
-
 /// Writes `bytes` to a temp file, reads it as double and checks the io_error message
 /// names the file and contains `problem`.
 void expect_read_error(const std::string& name, const std::string& bytes,
                        const std::string& problem) {
     const std::string path = temp_path(name);
     write_bytes(path, bytes);
-    const std::string msg = io_error_message([&] { read_npy<double>(path); });
+    const std::string msg = error_message<attrprior::io_error>([&] { read_npy<double>(path); });
     EXPECT_THAT(msg, HasSubstr(path));
     EXPECT_THAT(msg, HasSubstr(problem));
 }
@@ -366,7 +357,7 @@ TEST(NpyRead, FloatIntoIntegerRequiresExactValues) {
 
     const std::string bad_path = temp_path("fraction.npy");
     write_bytes(bad_path, build_npy(1, 0, kF8Header, kTwoDoubles));  // 1.5 is not integral
-    const std::string msg = io_error_message([&] { read_npy<int>(bad_path); });
+    const std::string msg = error_message<attrprior::io_error>([&] { read_npy<int>(bad_path); });
     EXPECT_THAT(msg, HasSubstr(bad_path));
     EXPECT_THAT(msg, HasSubstr("cannot be represented as int32"));
 
@@ -374,9 +365,9 @@ TEST(NpyRead, FloatIntoIntegerRequiresExactValues) {
     write_bytes(range_path,
                 build_npy(1, 0, "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }\n",
                           le_bytes(std::vector<std::int64_t>{int64_t{1} << 40})));
-    EXPECT_THAT(io_error_message([&] { read_npy<std::int32_t>(range_path); }),
+    EXPECT_THAT(error_message<attrprior::io_error>([&] { read_npy<std::int32_t>(range_path); }),
                 HasSubstr(range_path));
-    EXPECT_THAT(io_error_message([&] { read_npy<std::uint64_t>(temp_path("fraction.npy")); }),
+    EXPECT_THAT(error_message<attrprior::io_error>([&] { read_npy<std::uint64_t>(temp_path("fraction.npy")); }),
                 HasSubstr("uint64"));
 }
 
@@ -384,11 +375,11 @@ TEST(NpyRead, ExpectedShapeMismatch) {
     const std::string path = temp_path("shape_mismatch.npy");
     write_npy(path, std::vector<double>(6, 0.0), {2, 3});
     EXPECT_NO_THROW(read_npy<double>(path, {2, 3}));
-    const std::string msg = io_error_message([&] { read_npy<double>(path, {3, 2}); });
+    const std::string msg = error_message<attrprior::io_error>([&] { read_npy<double>(path, {3, 2}); });
     EXPECT_THAT(msg, HasSubstr(path));
     EXPECT_THAT(msg, HasSubstr("expected shape (3, 2)"));
     EXPECT_THAT(msg, HasSubstr("(2, 3)"));
-    const std::string msg0 = io_error_message([&] { read_npy<double>(path, {}); });
+    const std::string msg0 = error_message<attrprior::io_error>([&] { read_npy<double>(path, {}); });
     EXPECT_THAT(msg0, HasSubstr("expected shape ()"));
 }
 
@@ -399,7 +390,7 @@ TEST(NpyRead, ExpectedShapeMismatch) {
 TEST(NpyReadError, CannotOpen) {
     const std::string path = temp_path("does_not_exist.npy");
     std::remove(path.c_str());
-    const std::string msg = io_error_message([&] { read_npy<float>(path); });
+    const std::string msg = error_message<attrprior::io_error>([&] { read_npy<float>(path); });
     EXPECT_THAT(msg, HasSubstr(path));
     EXPECT_THAT(msg, HasSubstr("cannot open"));
 }

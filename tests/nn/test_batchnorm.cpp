@@ -11,6 +11,9 @@
 #include <vector>
 
 #include "../support/layer_checks.hpp"
+#include "../support/expect_error.hpp"
+
+using attrprior::testing::error_message;
 
 namespace ap = attrprior;
 using ap::Index;
@@ -21,17 +24,6 @@ using ap::nn::Shape;
 using ::testing::HasSubstr;
 
 namespace {
-
-template <class T>
-std::string message_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const T& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "expected an exception";
-    return {};
-}
 
 /// A BatchNorm1d whose running statistics are set to non-trivial values right after
 /// reset_parameters (check_layer_derivatives resets them to 0 / 1 before checking).
@@ -167,15 +159,15 @@ double rel_diff(const std::vector<S>& got, const std::vector<double>& want) {
 // Construction, metadata, argument checks.
 
 TEST(BatchNorm1d, ConstructorValidatesArguments) {
-    EXPECT_THAT(message_of<ap::invalid_argument>([] { BatchNorm1d<double>(0); }),
+    EXPECT_THAT(error_message<ap::invalid_argument>([] { BatchNorm1d<double>(0); }),
                 HasSubstr("channels = 0"));
-    EXPECT_THAT(message_of<ap::invalid_argument>([] { BatchNorm1d<double>(3, -0.5); }),
+    EXPECT_THAT(error_message<ap::invalid_argument>([] { BatchNorm1d<double>(3, -0.5); }),
                 HasSubstr("momentum = -0.5"));
-    EXPECT_THAT(message_of<ap::invalid_argument>([] { BatchNorm1d<double>(3, 1.5); }),
+    EXPECT_THAT(error_message<ap::invalid_argument>([] { BatchNorm1d<double>(3, 1.5); }),
                 HasSubstr("momentum = 1.5"));
-    EXPECT_THAT(message_of<ap::invalid_argument>([] { BatchNorm1d<double>(3, 0.1, 0.0); }),
+    EXPECT_THAT(error_message<ap::invalid_argument>([] { BatchNorm1d<double>(3, 0.1, 0.0); }),
                 HasSubstr("eps = 0"));
-    EXPECT_THAT(message_of<ap::invalid_argument>([] { BatchNorm1d<double>(3, 0.1, -1e-3); }),
+    EXPECT_THAT(error_message<ap::invalid_argument>([] { BatchNorm1d<double>(3, 0.1, -1e-3); }),
                 HasSubstr("eps = -0.001"));
     EXPECT_NO_THROW(BatchNorm1d<double>(1, 0.0));
     EXPECT_NO_THROW(BatchNorm1d<double>(1, 1.0));
@@ -206,10 +198,10 @@ TEST(BatchNorm1d, MetadataAndPyTorchInitialisation) {
 TEST(BatchNorm1d, WrongChannelCountThrowsNamingTheValue) {
     BatchNorm1d<double> bn(3);
     Bound<double> buf(bn);
-    EXPECT_THAT(message_of<ap::invalid_argument>([&] { bn.output_shape(Shape{5, 4}); }),
+    EXPECT_THAT(error_message<ap::invalid_argument>([&] { bn.output_shape(Shape{5, 4}); }),
                 HasSubstr("input channels = 4"));
     std::vector<double> x(2 * 5 * 4), y(x.size());
-    EXPECT_THAT(message_of<ap::invalid_argument>(
+    EXPECT_THAT(error_message<ap::invalid_argument>(
                     [&] { bn.forward({x.data(), 2, 5, 4}, {y.data(), 2, 5, 4}, Mode::train); }),
                 HasSubstr("input channels = 4"));
     // Output of the wrong shape.
@@ -221,7 +213,7 @@ TEST(BatchNorm1d, SingleValuePerChannelThrowsInTrainMode) {
     BatchNorm1d<double> bn(2);
     Bound<double> buf(bn);
     std::vector<double> x{1.0, 2.0}, y(2);
-    EXPECT_THAT(message_of<ap::invalid_argument>(
+    EXPECT_THAT(error_message<ap::invalid_argument>(
                     [&] { bn.forward({x.data(), 1, 1, 2}, {y.data(), 1, 1, 2}, Mode::train); }),
                 HasSubstr("values per channel (batch x length) = 1"));
     EXPECT_EQ(buf.state, (std::vector<double>{0, 0, 1, 1}));  // untouched

@@ -13,6 +13,9 @@
 #include <vector>
 
 #include "attrprior/io/npy.hpp"
+#include "../support/expect_error.hpp"
+
+using attrprior::testing::error_message;
 
 namespace ap = attrprior;
 using ap::Index;
@@ -324,27 +327,17 @@ TEST(FourierPrior, RepeatedCallsReuseWorkspaceAndAgree) {
 
 // ---- bad input ---------------------------------------------------------------------
 
-template <class F>
-std::string message_of(F&& f) {
-    try {
-        f();
-    } catch (const ap::error& e) {
-        return e.what();
-    }
-    return "<no exception>";
-}
-
 TEST(FourierPriorErrors, ShapeMismatch) {
     std::vector<double> a(2 * 50 * 4, 1.0), g(2 * 49 * 4);
     FourierPriorOptions o;
     o.freq_limit = 10;
     FourierPrior<double> prior(o);
-    const auto msg = message_of([&] {
+    const auto msg = error_message([&] {
         prior.value_and_gradient(ap::ConstTensor3<double>(a.data(), 2, 50, 4),
                                  Eigen::VectorXi::Ones(2), ap::Tensor3<double>(g.data(), 2, 49, 4));
     });
     EXPECT_THAT(msg, ::testing::HasSubstr("gradient has shape [2, 49, 4]"));
-    const auto msg2 = message_of([&] {
+    const auto msg2 = error_message([&] {
         std::vector<double> g2(a.size());
         prior.value_and_gradient(ap::ConstTensor3<double>(a.data(), 2, 50, 4),
                                  Eigen::VectorXi::Ones(3), ap::Tensor3<double>(g2.data(), 2, 50, 4));
@@ -357,7 +350,7 @@ TEST(FourierPriorErrors, LengthBelowTwo) {
     FourierPriorOptions o;
     o.freq_limit = 0;
     FourierPrior<double> prior(o);
-    EXPECT_THAT(message_of([&] {
+    EXPECT_THAT(error_message([&] {
                     prior.value_and_gradient(ap::ConstTensor3<double>(a.data(), 1, 1, 4),
                                              Eigen::VectorXi::Ones(1),
                                              ap::Tensor3<double>(g.data(), 1, 1, 4));
@@ -376,7 +369,7 @@ TEST(FourierPriorErrors, NonFiniteAttribution) {
                                               Eigen::VectorXi::Ones(2),
                                               ap::Tensor3<double>(g.data(), 2, 20, 4)),
                      ap::numeric_error);
-        EXPECT_THAT(message_of([&] {
+        EXPECT_THAT(error_message([&] {
                         prior.value_and_gradient(ap::ConstTensor3<double>(a.data(), 2, 20, 4),
                                                  Eigen::VectorXi::Ones(2),
                                                  ap::Tensor3<double>(g.data(), 2, 20, 4));
@@ -388,7 +381,7 @@ TEST(FourierPriorErrors, NonFiniteAttribution) {
 TEST(FourierPriorErrors, FreqLimitBeyondHalfLength) {
     std::vector<double> a(1 * 100 * 4, 1.0), g(a.size());
     FourierPrior<double> prior;  // default freq_limit 150 > 100 / 2
-    EXPECT_THAT(message_of([&] {
+    EXPECT_THAT(error_message([&] {
                     prior.value_and_gradient(ap::ConstTensor3<double>(a.data(), 1, 100, 4),
                                              Eigen::VectorXi::Ones(1),
                                              ap::Tensor3<double>(g.data(), 1, 100, 4));
@@ -400,14 +393,14 @@ TEST(FourierPriorErrors, FreqLimitBeyondHalfLength) {
 TEST(FourierPriorErrors, NegativeOptions) {
     FourierPriorOptions o;
     o.smoothing_sigma = -1;
-    EXPECT_THAT(message_of([&] { FourierPrior<double> p(o); }),
+    EXPECT_THAT(error_message([&] { FourierPrior<double> p(o); }),
                 ::testing::HasSubstr("smoothing_sigma = -1"));
     o = FourierPriorOptions();
     o.softness = -0.5;
-    EXPECT_THAT(message_of([&] { FourierPrior<double> p(o); }),
+    EXPECT_THAT(error_message([&] { FourierPrior<double> p(o); }),
                 ::testing::HasSubstr("softness = -0.5"));
     o = FourierPriorOptions();
     o.freq_limit = -3;
-    EXPECT_THAT(message_of([&] { FourierPrior<double> p(o); }),
+    EXPECT_THAT(error_message([&] { FourierPrior<double> p(o); }),
                 ::testing::HasSubstr("freq_limit = -3"));
 }

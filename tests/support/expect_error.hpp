@@ -1,23 +1,36 @@
-// Shared assertion: f() throws attrprior::invalid_argument whose message contains needle.
+// Shared assertions on the exceptions attrprior throws.
 #pragma once
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <exception>
 #include <string>
 
 #include "attrprior/core/error.hpp"
 
 namespace attrprior::testing {
 
-template <class F>
-void expect_invalid(F&& f, const std::string& needle) {
+/// The message of the E that f() throws. Records a test failure (and returns "") when f
+/// throws nothing or an exception of another type.
+template <class E = attrprior::error, class F>
+std::string error_message(F&& f) {
     try {
         f();
-        ADD_FAILURE() << "expected attrprior::invalid_argument mentioning \"" << needle << "\"";
-    } catch (const attrprior::invalid_argument& e) {
-        EXPECT_THAT(std::string(e.what()), ::testing::HasSubstr(needle));
+    } catch (const E& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "expected a different exception type, got: " << e.what();
+        return {};
     }
+    ADD_FAILURE() << "expected an exception, nothing was thrown";
+    return {};
+}
+
+/// f() throws attrprior::invalid_argument whose message contains needle.
+template <class F>
+void expect_invalid(F&& f, const std::string& needle) {
+    EXPECT_THAT(error_message<attrprior::invalid_argument>(f), ::testing::HasSubstr(needle));
 }
 
 }  // namespace attrprior::testing

@@ -15,6 +15,9 @@
 // Count every operator new of this program, so a test can prove that a steady-state call
 // allocates nothing (the losses keep their workspaces in std::vector members).
 #include "../support/count_allocations.hpp"
+#include "../support/expect_error.hpp"
+
+using attrprior::testing::error_message;
 namespace {
 auto& g_allocations = attrprior::testing::g_allocations;
 }  // namespace
@@ -64,16 +67,6 @@ double gradient_error(Loss& loss, const std::vector<double>& out, const std::vec
 }
 
 double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
-
-template <class Fn>
-std::string message_of(Fn&& fn) {
-    try {
-        fn();
-    } catch (const ap::error& e) {
-        return e.what();
-    }
-    return "<no exception>";
-}
 
 }  // namespace
 
@@ -159,10 +152,10 @@ TEST(ClassBalancedBCE, RejectsInvalidLabelNamingValueAndPosition) {
     ap::train::ClassBalancedBCE<double> loss;
     std::vector<double> g;
     EXPECT_THROW(run_loss(loss, z, y, 2, 1, 3, g), ap::invalid_argument);
-    EXPECT_THAT(message_of([&] { run_loss(loss, z, y, 2, 1, 3, g); }),
+    EXPECT_THAT(error_message([&] { run_loss(loss, z, y, 2, 1, 3, g); }),
                 AllOf(HasSubstr("ClassBalancedBCE"), HasSubstr("targets[1, 0, 2] = 0.5")));
     y[5] = 2;
-    EXPECT_THAT(message_of([&] { run_loss(loss, z, y, 2, 1, 3, g); }),
+    EXPECT_THAT(error_message([&] { run_loss(loss, z, y, 2, 1, 3, g); }),
                 HasSubstr("targets[1, 0, 2] = 2"));
 }
 
@@ -171,13 +164,13 @@ TEST(ClassBalancedBCE, RejectsNonFiniteValues) {
     ap::train::ClassBalancedBCE<double> loss;
     std::vector<double> g;
     EXPECT_THROW(run_loss(loss, z, y, 1, 1, 3, g), ap::numeric_error);
-    EXPECT_THAT(message_of([&] { run_loss(loss, z, y, 1, 1, 3, g); }),
+    EXPECT_THAT(error_message([&] { run_loss(loss, z, y, 1, 1, 3, g); }),
                 HasSubstr("outputs[0, 0, 1] = nan"));
     z[1] = INFINITY;
     EXPECT_THROW(run_loss(loss, z, y, 1, 1, 3, g), ap::numeric_error);
     z[1] = 0;
     y[2] = NAN;
-    EXPECT_THAT(message_of([&] { run_loss(loss, z, y, 1, 1, 3, g); }),
+    EXPECT_THAT(error_message([&] { run_loss(loss, z, y, 1, 1, 3, g); }),
                 HasSubstr("targets[0, 0, 2] = nan"));
 }
 
@@ -190,7 +183,7 @@ TEST(ClassBalancedBCE, RejectsMismatchedShapesNamingBoth) {
                                 ap::Tensor3<double>(g.data(), 2, 1, 3));
     };
     EXPECT_THROW(call(), ap::invalid_argument);
-    EXPECT_THAT(message_of(call), AllOf(HasSubstr("[2, 1, 3]"), HasSubstr("[2, 1, 4]")));
+    EXPECT_THAT(error_message(call), AllOf(HasSubstr("[2, 1, 3]"), HasSubstr("[2, 1, 4]")));
 }
 
 TEST(ClassBalancedBCE, FloatInstantiation) {
@@ -309,16 +302,16 @@ TEST(MultinomialNLL, RejectsNegativeCountsNaNAndBadShapes) {
     std::vector<double> z(1 * 3 * 2, 0.0), y = {1, 0, 2, 3, 0, 1}, g;
     y[5] = -1;  // [0, 2, 1]
     EXPECT_THROW(run_loss(loss, z, y, 1, 3, 2, g), ap::invalid_argument);
-    EXPECT_THAT(message_of([&] { run_loss(loss, z, y, 1, 3, 2, g); }),
+    EXPECT_THAT(error_message([&] { run_loss(loss, z, y, 1, 3, 2, g); }),
                 AllOf(HasSubstr("MultinomialNLL"), HasSubstr("targets[0, 2, 1] = -1")));
     y[5] = 1;
     z[2] = NAN;  // [0, 1, 0]
     EXPECT_THROW(run_loss(loss, z, y, 1, 3, 2, g), ap::numeric_error);
-    EXPECT_THAT(message_of([&] { run_loss(loss, z, y, 1, 3, 2, g); }),
+    EXPECT_THAT(error_message([&] { run_loss(loss, z, y, 1, 3, 2, g); }),
                 HasSubstr("outputs[0, 1, 0] = nan"));
     z[2] = 0;
     y[0] = INFINITY;
-    EXPECT_THAT(message_of([&] { run_loss(loss, z, y, 1, 3, 2, g); }),
+    EXPECT_THAT(error_message([&] { run_loss(loss, z, y, 1, 3, 2, g); }),
                 HasSubstr("targets[0, 0, 0] = inf"));
     std::vector<double> g_small(4);
     auto call = [&] {
@@ -327,7 +320,7 @@ TEST(MultinomialNLL, RejectsNegativeCountsNaNAndBadShapes) {
                                 ap::Tensor3<double>(g_small.data(), 1, 2, 2));
     };
     EXPECT_THROW(call(), ap::invalid_argument);
-    EXPECT_THAT(message_of(call), AllOf(HasSubstr("[1, 3, 2]"), HasSubstr("[1, 2, 2]")));
+    EXPECT_THAT(error_message(call), AllOf(HasSubstr("[1, 3, 2]"), HasSubstr("[1, 2, 2]")));
     std::vector<double> none;
     EXPECT_THROW(run_loss(loss, none, none, 0, 3, 2, g), ap::invalid_argument);
 }
@@ -365,7 +358,7 @@ TEST(MeanSquaredError, RejectsNonFiniteEmptyAndBadShapes) {
     ap::train::MeanSquaredError<double> loss;
     std::vector<double> out = {1, 2, 3}, tgt = {0, NAN, 5}, g;
     EXPECT_THROW(run_loss(loss, out, tgt, 1, 3, 1, g), ap::numeric_error);
-    EXPECT_THAT(message_of([&] { run_loss(loss, out, tgt, 1, 3, 1, g); }),
+    EXPECT_THAT(error_message([&] { run_loss(loss, out, tgt, 1, 3, 1, g); }),
                 HasSubstr("targets[0, 1, 0] = nan"));
     std::vector<double> none;
     EXPECT_THROW(run_loss(loss, none, none, 0, 3, 1, g), ap::invalid_argument);
@@ -376,7 +369,7 @@ TEST(MeanSquaredError, RejectsNonFiniteEmptyAndBadShapes) {
                                 ap::Tensor3<double>(g.data(), 1, 3, 1));
     };
     g.resize(3);
-    EXPECT_THAT(message_of(call), AllOf(HasSubstr("[1, 3, 1]"), HasSubstr("[3, 1, 1]")));
+    EXPECT_THAT(error_message(call), AllOf(HasSubstr("[1, 3, 1]"), HasSubstr("[3, 1, 1]")));
 }
 
 TEST(MeanSquaredError, FloatInstantiation) {

@@ -8,6 +8,9 @@
 #include <cmath>
 #include <string>
 #include <vector>
+#include "../support/expect_error.hpp"
+
+using attrprior::testing::error_message;
 
 namespace ap = attrprior;
 using ap::Index;
@@ -17,16 +20,6 @@ using ::testing::HasSubstr;
 namespace {
 
 using LVec = std::vector<long double>;
-
-template <class Fn>
-std::string message_of(Fn&& fn) {
-    try {
-        fn();
-    } catch (const ap::error& e) {
-        return e.what();
-    }
-    return "<no exception>";
-}
 
 // L2 norm by a plain loop (Eigen's reductions trip a gcc 12 warning under -march=native).
 template <class Vec>
@@ -153,9 +146,9 @@ TEST(Adam, ResetAndSizeChanges) {
     adam.step(p, g);
     Eigen::VectorXd p5 = Eigen::VectorXd::Ones(5), g5 = Eigen::VectorXd::Ones(5);
     EXPECT_THROW(adam.step(p5, g5), ap::invalid_argument);
-    EXPECT_THAT(message_of([&] { adam.step(p5, g5); }),
+    EXPECT_THAT(error_message([&] { adam.step(p5, g5); }),
                 AllOf(HasSubstr("Adam::step"), HasSubstr("size 5"), HasSubstr("size 4")));
-    EXPECT_THAT(message_of([&] { adam.step(p, g5); }),
+    EXPECT_THAT(error_message([&] { adam.step(p, g5); }),
                 AllOf(HasSubstr("params has size 4"), HasSubstr("grads has size 5")));
     EXPECT_EQ(adam.steps(), 1);
     adam.reset();
@@ -185,7 +178,7 @@ TEST(Adam, SaveAndLoadStateContinuesIdentically) {
     EXPECT_THROW(b.load_state(2, m, v2), ap::invalid_argument);
     EXPECT_THROW(b.load_state(-1, m, v3), ap::invalid_argument);
     v3[1] = -1;
-    EXPECT_THAT(message_of([&] { b.load_state(2, m, v3); }), HasSubstr("second_moment[1] = -1"));
+    EXPECT_THAT(error_message([&] { b.load_state(2, m, v3); }), HasSubstr("second_moment[1] = -1"));
     v3[1] = NAN;
     EXPECT_THROW(b.load_state(2, m, v3), ap::numeric_error);
 }
@@ -196,27 +189,27 @@ TEST(Adam, RejectsBadOptionsNamingFieldAndValue) {
     AdamOptions o;
     o.lr = 0;
     EXPECT_THROW(make(o)(), ap::invalid_argument);
-    EXPECT_THAT(message_of(make(o)), HasSubstr("lr = 0"));
+    EXPECT_THAT(error_message(make(o)), HasSubstr("lr = 0"));
     o = {};
     o.lr = NAN;
-    EXPECT_THAT(message_of(make(o)), HasSubstr("lr = nan"));
+    EXPECT_THAT(error_message(make(o)), HasSubstr("lr = nan"));
     o = {};
     o.beta1 = 1;
-    EXPECT_THAT(message_of(make(o)), HasSubstr("beta1 = 1"));
+    EXPECT_THAT(error_message(make(o)), HasSubstr("beta1 = 1"));
     o = {};
     o.beta2 = -0.5;
-    EXPECT_THAT(message_of(make(o)), HasSubstr("beta2 = -0.5"));
+    EXPECT_THAT(error_message(make(o)), HasSubstr("beta2 = -0.5"));
     o = {};
     o.eps = -1e-8;
-    EXPECT_THAT(message_of(make(o)), HasSubstr("eps = -1e-08"));
+    EXPECT_THAT(error_message(make(o)), HasSubstr("eps = -1e-08"));
     o = {};
     o.weight_decay = -0.25;
-    EXPECT_THAT(message_of(make(o)), HasSubstr("weight_decay = -0.25"));
+    EXPECT_THAT(error_message(make(o)), HasSubstr("weight_decay = -0.25"));
     // set_options validates too, and keeps the old options on failure.
     ap::train::Adam<double> adam;
     o = {};
     o.lr = -3;
-    EXPECT_THAT(message_of([&] { adam.set_options(o); }), HasSubstr("lr = -3"));
+    EXPECT_THAT(error_message([&] { adam.set_options(o); }), HasSubstr("lr = -3"));
     EXPECT_EQ(adam.options().lr, 1e-3);
 }
 
@@ -228,9 +221,9 @@ TEST(Adam, NonFiniteGradientThrowsBeforeChangingAnything) {
     Eigen::VectorXd g = to_eigen(kGrads[1]);
     g[3] = NAN;
     EXPECT_THROW(adam.step(p, g), ap::numeric_error);
-    EXPECT_THAT(message_of([&] { adam.step(p, g); }), HasSubstr("grads[3] = nan"));
+    EXPECT_THAT(error_message([&] { adam.step(p, g); }), HasSubstr("grads[3] = nan"));
     g[3] = -INFINITY;
-    EXPECT_THAT(message_of([&] { adam.step(p, g); }), HasSubstr("grads[3] = -inf"));
+    EXPECT_THAT(error_message([&] { adam.step(p, g); }), HasSubstr("grads[3] = -inf"));
     EXPECT_EQ(p, p_before);
     EXPECT_EQ(adam.first_moment(), m_before);
     EXPECT_EQ(adam.steps(), 1);
@@ -333,7 +326,7 @@ TEST(Sgd, StateResetLoadAndSizeChecks) {
     b.step(pb, to_eigen(kGrads[1]));
     EXPECT_EQ(pa, pb);
     Eigen::VectorXd p3 = Eigen::VectorXd::Zero(3), g3 = Eigen::VectorXd::Ones(3);
-    EXPECT_THAT(message_of([&] { a.step(p3, g3); }),
+    EXPECT_THAT(error_message([&] { a.step(p3, g3); }),
                 AllOf(HasSubstr("Sgd::step"), HasSubstr("size 3"), HasSubstr("size 5")));
     a.reset();
     EXPECT_EQ(a.steps(), 0);
@@ -346,7 +339,7 @@ TEST(Sgd, StateResetLoadAndSizeChecks) {
     EXPECT_THROW(plain.step(p4, g4), ap::invalid_argument);
     Eigen::VectorXd bad = g3;
     bad[2] = INFINITY;
-    EXPECT_THAT(message_of([&] { plain.step(p3, bad); }), HasSubstr("grads[2] = inf"));
+    EXPECT_THAT(error_message([&] { plain.step(p3, bad); }), HasSubstr("grads[2] = inf"));
 }
 
 TEST(Sgd, RejectsBadOptionsNamingFieldAndValue) {
@@ -355,22 +348,22 @@ TEST(Sgd, RejectsBadOptionsNamingFieldAndValue) {
     SgdOptions o;
     o.lr = -0.1;
     EXPECT_THROW(make(o)(), ap::invalid_argument);
-    EXPECT_THAT(message_of(make(o)), HasSubstr("lr = -0.1"));
+    EXPECT_THAT(error_message(make(o)), HasSubstr("lr = -0.1"));
     o = {};
     o.momentum = -0.5;
-    EXPECT_THAT(message_of(make(o)), HasSubstr("momentum = -0.5"));
+    EXPECT_THAT(error_message(make(o)), HasSubstr("momentum = -0.5"));
     o = {};
     o.dampening = 1.5;
-    EXPECT_THAT(message_of(make(o)), HasSubstr("dampening = 1.5"));
+    EXPECT_THAT(error_message(make(o)), HasSubstr("dampening = 1.5"));
     o = {};
     o.weight_decay = NAN;
-    EXPECT_THAT(message_of(make(o)), HasSubstr("weight_decay = nan"));
+    EXPECT_THAT(error_message(make(o)), HasSubstr("weight_decay = nan"));
     o = {};
     o.nesterov = true;  // momentum 0
-    EXPECT_THAT(message_of(make(o)), AllOf(HasSubstr("momentum = 0"), HasSubstr("nesterov")));
+    EXPECT_THAT(error_message(make(o)), AllOf(HasSubstr("momentum = 0"), HasSubstr("nesterov")));
     o.momentum = 0.9;
     o.dampening = 0.1;
-    EXPECT_THAT(message_of(make(o)), AllOf(HasSubstr("dampening = 0.1"), HasSubstr("nesterov")));
+    EXPECT_THAT(error_message(make(o)), AllOf(HasSubstr("dampening = 0.1"), HasSubstr("nesterov")));
 }
 
 TEST(Sgd, FloatInstantiation) {
@@ -419,9 +412,9 @@ TEST(ClipGradNorm, NoOverflowFloatAndErrors) {
     Eigen::VectorXd g(3);
     g << 1, NAN, 2;
     EXPECT_THROW(ap::train::clip_grad_norm(g, 1.0), ap::numeric_error);
-    EXPECT_THAT(message_of([&] { ap::train::clip_grad_norm(g, 1.0); }), HasSubstr("grads[1] = nan"));
+    EXPECT_THAT(error_message([&] { ap::train::clip_grad_norm(g, 1.0); }), HasSubstr("grads[1] = nan"));
     g[1] = 0;
-    EXPECT_THAT(message_of([&] { ap::train::clip_grad_norm(g, -2.0); }),
+    EXPECT_THAT(error_message([&] { ap::train::clip_grad_norm(g, -2.0); }),
                 AllOf(HasSubstr("clip_grad_norm"), HasSubstr("max_norm = -2")));
     // Works on a segment of a larger vector.
     Eigen::VectorXd all = Eigen::VectorXd::Constant(6, 2.0);
@@ -440,7 +433,7 @@ TEST(ClipGradValue, ClampsEveryElement) {
     ap::train::clip_grad_value(gf, 0.5f);
     EXPECT_EQ(gf[0], 0.5f);
     EXPECT_EQ(gf[1], -0.5f);
-    EXPECT_THAT(message_of([&] { ap::train::clip_grad_value(g, 0.0); }), HasSubstr("clip = 0"));
+    EXPECT_THAT(error_message([&] { ap::train::clip_grad_value(g, 0.0); }), HasSubstr("clip = 0"));
     g[0] = INFINITY;
     EXPECT_THROW(ap::train::clip_grad_value(g, 1.0), ap::numeric_error);
 }
