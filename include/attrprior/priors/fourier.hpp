@@ -180,7 +180,7 @@ public:
             row_value_[static_cast<std::size_t>(b)] = Scalar(1) - score;
             row_gradient(attribution.slice(b), C, ws, grad);
         }
-        detail::throw_if_not_finite(where, attribution, row_ok_);
+        detail::throw_if_not_finite(where, "attribution", attribution, &row_ok_);
         // Serial sum in row order: the result does not depend on the thread count.
         Scalar total = 0;
         for (Index b = 0; b < B; ++b) total += row_value_[static_cast<std::size_t>(b)];

@@ -84,19 +84,20 @@ bool row_is_finite(const Scalar* row, Index n) {
     return bad == 0;
 }
 
-/// After a parallel loop that recorded row_is_finite per row: throws numeric_error naming
-/// the first non-finite element, if any row failed.
+/// Throws numeric_error "<where>: <name>[b, i, c] = v is not finite" for the first
+/// non-finite element, searching the rows whose row_ok flag is 0 (every row when row_ok
+/// is null). Does nothing when there is none.
 template <class Scalar>
-void throw_if_not_finite(const char* where, ConstTensor3<Scalar> attribution,
-                         const std::vector<char>& row_ok) {
-    for (Index b = 0; b < attribution.dim0; ++b) {
-        if (row_ok[static_cast<std::size_t>(b)]) continue;
-        for (Index i = 0; i < attribution.dim1; ++i) {
-            for (Index c = 0; c < attribution.dim2; ++c) {
-                if (!std::isfinite(attribution(b, i, c))) {
-                    throw numeric_error(attrprior::detail::concat(
-                        where, ": attribution[", b, ", ", i, ", ", c,
-                        "] = ", attribution(b, i, c), " is not finite"));
+void throw_if_not_finite(const char* where, const char* name, ConstTensor3<Scalar> t,
+                         const std::vector<char>* row_ok = nullptr) {
+    for (Index b = 0; b < t.dim0; ++b) {
+        if (row_ok && (*row_ok)[static_cast<std::size_t>(b)]) continue;
+        for (Index i = 0; i < t.dim1; ++i) {
+            for (Index c = 0; c < t.dim2; ++c) {
+                if (!std::isfinite(t(b, i, c))) {
+                    throw numeric_error(attrprior::detail::concat(where, ": ", name, "[", b, ", ", i,
+                                                                  ", ", c, "] = ", t(b, i, c),
+                                                                  " is not finite"));
                 }
             }
         }

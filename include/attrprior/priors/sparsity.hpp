@@ -68,7 +68,8 @@ public:
             }
             detail::scatter_sign(attribution.slice(b), abar, L, C, grad);
         }
-        detail::throw_if_not_finite("SparsityPrior::value_and_gradient", attribution, tracks_.row_ok);
+        detail::throw_if_not_finite("SparsityPrior::value_and_gradient", "attribution", attribution,
+                                    &tracks_.row_ok);
         return tracks_.mean(B, scale);
     }
 

@@ -47,13 +47,7 @@ Eigen::VectorXi status_from_labels(ConstTensor3<Scalar> labels) {
 /// Throws numeric_error naming the first non-finite element of x.
 template <class Scalar>
 void require_finite(ConstTensor3<Scalar> x, const char* where, const char* name) {
-    if (priors::detail::row_is_finite(x.data, x.size())) return;
-    for (Index b = 0; b < x.dim0; ++b)
-        for (Index i = 0; i < x.dim1; ++i)
-            for (Index c = 0; c < x.dim2; ++c)
-                if (!std::isfinite(x(b, i, c)))
-                    throw numeric_error(attrprior::detail::concat(where, ": ", name, "[", b, ", ", i, ", ", c,
-                                                       "] = ", x(b, i, c), " is not finite"));
+    if (!priors::detail::row_is_finite(x.data, x.size())) priors::detail::throw_if_not_finite(where, name, x);
 }
 
 namespace detail {
