@@ -1,7 +1,9 @@
-// attrprior genomics: FASTA through htslib, BED/narrowPeak, one-hot encoding, motifs, the
-// simulator and the binary dataset builder. Link with attrprior::genomics (needs htslib).
+// attrprior genomics: FASTA through htslib, bigWig tracks through libBigWig, BED/narrowPeak,
+// one-hot encoding, motifs, the simulator and the binary dataset builder. Link with
+// attrprior::genomics (needs htslib and libBigWig).
 #pragma once
 
+#include "attrprior/genomics/bigwig.hpp"
 #include "attrprior/genomics/dataset.hpp"
 #include "attrprior/genomics/fasta.hpp"
 #include "attrprior/genomics/intervals.hpp"
