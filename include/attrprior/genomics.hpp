@@ -1,12 +1,14 @@
 // attrprior genomics: FASTA through htslib, bigWig tracks through libBigWig, BED/narrowPeak,
-// one-hot encoding, motifs, the simulator and the binary dataset builder. Link with
-// attrprior::genomics (needs htslib and libBigWig).
+// one-hot encoding, motifs, the genome and coverage simulators, and the binary and profile
+// dataset builders. Link with attrprior::genomics (needs htslib and libBigWig).
 #pragma once
 
 #include "attrprior/genomics/bigwig.hpp"
+#include "attrprior/genomics/coverage.hpp"
 #include "attrprior/genomics/dataset.hpp"
 #include "attrprior/genomics/fasta.hpp"
 #include "attrprior/genomics/intervals.hpp"
 #include "attrprior/genomics/motifs.hpp"
+#include "attrprior/genomics/profile_dataset.hpp"
 #include "attrprior/genomics/sequence.hpp"
 #include "attrprior/genomics/simulate.hpp"

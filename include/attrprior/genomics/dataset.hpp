@@ -204,6 +204,53 @@ inline void dataset_merge(DatasetRegions& r) {
     r.swap(out);
 }
 
+/// The split of each held-out chromosome (1 = validation, 2 = test; absent = training).
+/// Throws invalid_argument (prefixed by `who`) for a hold-out chromosome absent from the
+/// FASTA, naming it and listing the FASTA's first sequences, or for a chromosome in both
+/// lists.
+inline std::unordered_map<std::string, int> chromosome_splits(const Fasta& fasta,
+                                                              const std::vector<std::string>& valid,
+                                                              const std::vector<std::string>& test,
+                                                              const char* who) {
+    const auto join = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+        return s;
+    };
+    const auto check_known = [&](const std::vector<std::string>& names, const char* what) {
+        std::vector<std::string> unknown;
+        for (const std::string& c : names) {
+            if (!fasta.has(c)) unknown.push_back("'" + c + "'");
+        }
+        if (!unknown.empty()) {
+            const auto& all = fasta.chromosomes();
+            std::vector<std::string> shown(all.begin(), all.begin() + std::min<std::size_t>(all.size(), 8));
+            throw invalid_argument(attrprior::detail::concat(
+                who, ": options.", what, " names chromosomes absent from '", fasta.path(), "': ", join(unknown),
+                " (the FASTA has ", all.size(), " sequences: ", join(shown), all.size() > shown.size() ? ", ..." : "",
+                ")"));
+        }
+    };
+    check_known(valid, "valid_chroms");
+    check_known(test, "test_chroms");
+    std::vector<std::string> both;
+    for (const std::string& c : valid) {
+        if (std::find(test.begin(), test.end(), c) != test.end() &&
+            std::find(both.begin(), both.end(), "'" + c + "'") == both.end()) {
+            both.push_back("'" + c + "'");
+        }
+    }
+    if (!both.empty()) {
+        throw invalid_argument(attrprior::detail::concat(
+            who, ": chromosomes ", join(both),
+            " are in both options.valid_chroms and options.test_chroms; the splits must be disjoint by chromosome"));
+    }
+    std::unordered_map<std::string, int> split;
+    for (const std::string& c : valid) split.emplace(c, 1);
+    for (const std::string& c : test) split.emplace(c, 2);
+    return split;
+}
+
 /// True if [start, end) overlaps a region of the merged list.
 inline bool dataset_overlaps(const DatasetRegions& r, Index start, Index end) {
     // First region whose end is past start.
@@ -339,39 +386,7 @@ private:
     }
 
     void check_holdouts() {
-        const auto check_known = [&](const std::vector<std::string>& names, const char* what) {
-            std::vector<std::string> unknown;
-            for (const std::string& c : names) {
-                if (!fasta_->has(c)) unknown.push_back("'" + c + "'");
-            }
-            if (!unknown.empty()) {
-                const auto& all = fasta_->chromosomes();
-                std::vector<std::string> shown(all.begin(),
-                                               all.begin() + std::min<std::size_t>(all.size(), 8));
-                throw invalid_argument(attrprior::detail::concat(
-                    "BinaryDataset: options.", what, " names chromosomes absent from '",
-                    fasta_->path(), "': ", join(unknown), " (the FASTA has ", all.size(),
-                    " sequences: ", join(shown), all.size() > shown.size() ? ", ..." : "", ")"));
-            }
-        };
-        check_known(options_.valid_chroms, "valid_chroms");
-        check_known(options_.test_chroms, "test_chroms");
-        std::vector<std::string> both;
-        for (const std::string& c : options_.valid_chroms) {
-            if (std::find(options_.test_chroms.begin(), options_.test_chroms.end(), c) !=
-                    options_.test_chroms.end() &&
-                std::find(both.begin(), both.end(), "'" + c + "'") == both.end()) {
-                both.push_back("'" + c + "'");
-            }
-        }
-        if (!both.empty()) {
-            throw invalid_argument(attrprior::detail::concat(
-                "BinaryDataset: chromosomes ", join(both),
-                " are in both options.valid_chroms and options.test_chroms; the splits must "
-                "be disjoint by chromosome"));
-        }
-        for (const std::string& c : options_.valid_chroms) split_of_.emplace(c, 1);
-        for (const std::string& c : options_.test_chroms) split_of_.emplace(c, 2);
+        split_of_ = detail::chromosome_splits(*fasta_, options_.valid_chroms, options_.test_chroms, "BinaryDataset");
     }
 
     int split_of(const std::string& chrom) const {

@@ -1,0 +1,941 @@
+// Tests of attrprior/genomics/profile_dataset.hpp: summit-centred input and profile windows
+// read from tracks, the channel layout (tasks x strands, controls none / shared / matched),
+// reverse complement (reversed profiles, swapped strands), jitter, skip counting, splits by
+// chromosome, errors, and ProfileBatcher (epochs, determinism, jitter, reverse complement).
+//
+// The genome is a small FASTA written to disk (random bases, a soft-masked stretch and N
+// blocks); the tracks are CoverageTracks whose value at every base names the track, the
+// chromosome and the position (see value()), so every profile entry can be checked.
+#include "attrprior/genomics/profile_dataset.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <unistd.h>
+
+#include "../support/expect_error.hpp"
+#include "attrprior/genomics/bigwig.hpp"
+#include "attrprior/genomics/coverage.hpp"
+#include "attrprior/genomics/fasta.hpp"
+#include "attrprior/genomics/intervals.hpp"
+#include "attrprior/genomics/simulate.hpp"
+
+namespace {
+
+namespace ag = attrprior::genomics;
+namespace fs = std::filesystem;
+using attrprior::Index;
+using attrprior::testing::error_message;
+using attrprior::testing::expect_invalid;
+using ::testing::HasSubstr;
+
+using ChromList = std::vector<std::pair<std::string, Index>>;
+
+constexpr Index kL = 200, kO = 120;  // default input and profile lengths: profile at +40
+
+fs::path scratch_root() {
+    return fs::path(::testing::TempDir()) /
+           ("attrprior_profile_dataset_" + std::to_string(static_cast<long>(::getpid())));
+}
+
+struct CleanScratch {
+    ~CleanScratch() {
+        std::error_code ec;
+        fs::remove_all(scratch_root(), ec);
+    }
+} clean_scratch;
+
+/// The genome on disk and in memory (the in-memory copy is the reference the tests compare
+/// against).
+struct Genome {
+    std::string fasta;
+    std::vector<std::string> names, sequences;
+
+    Index index(const std::string& chrom) const {
+        const auto it = std::find(names.begin(), names.end(), chrom);
+        return it == names.end() ? 9 : static_cast<Index>(it - names.begin());
+    }
+    const std::string& sequence(const std::string& chrom) const {
+        return sequences[static_cast<std::size_t>(index(chrom))];
+    }
+    Index length(const std::string& chrom) const { return static_cast<Index>(sequence(chrom).size()); }
+    ChromList chromosomes() const {
+        ChromList c;
+        for (const std::string& n : names) c.emplace_back(n, length(n));
+        return c;
+    }
+    std::string window(const std::string& chrom, Index start, Index length) const {
+        return sequence(chrom).substr(static_cast<std::size_t>(start), static_cast<std::size_t>(length));
+    }
+};
+
+/// chr1 (3000 bases, soft-masked 700-760), chr2 (2000), chr3 (1500), chrN (2000) with N at
+/// [300, 320) (20 N), [1200, 1221) (21 N) and [1605, 1655) (50 N).
+const Genome& genome() {
+    static const Genome g = [] {
+        Genome out;
+        out.names = {"chr1", "chr2", "chr3", "chrN"};
+        std::mt19937_64 rng(2024);
+        for (Index length : {3000, 2000, 1500, 2000}) {
+            std::string s(static_cast<std::size_t>(length), 'A');
+            for (char& c : s) c = "ACGT"[rng() % 4];
+            out.sequences.push_back(s);
+        }
+        for (std::size_t i = 700; i < 760; ++i) {
+            out.sequences[0][i] = static_cast<char>(std::tolower(static_cast<unsigned char>(out.sequences[0][i])));
+        }
+        std::string& n = out.sequences[3];
+        n.replace(300, 20, std::string(20, 'N'));
+        n.replace(1200, 21, std::string(21, 'N'));
+        n.replace(1605, 50, std::string(50, 'N'));
+        fs::create_directories(scratch_root());
+        out.fasta = (scratch_root() / "genome.fa").string();
+        ag::SimulatedGenome sim;
+        sim.names = out.names;
+        sim.sequences = out.sequences;
+        ag::write_fasta(out.fasta, sim);
+        return out;
+    }();
+    return g;
+}
+
+/// The value of track `id` at chrom:pos. Signal tracks have ids 0, 1, ..., controls 10,
+/// 11, ...; every (track, chromosome, position) gets its own value, exact in float.
+float value(Index id, const std::string& chrom, Index pos) {
+    return static_cast<float>(1000000 * (genome().index(chrom) + 1) + 10000 * (id + 1) + pos);
+}
+
+ag::CoverageTrack make_track(Index id, const ChromList& chromosomes) {
+    ag::CoverageTrack t(chromosomes);
+    for (const auto& [name, length] : chromosomes) {
+        std::vector<float>& v = t.values(name);
+        for (Index i = 0; i < length; ++i) v[static_cast<std::size_t>(i)] = value(id, name, i);
+    }
+    return t;
+}
+
+/// Signal tracks with ids 0 .. n_signal - 1 and controls with ids 10 .. 10 + n_control - 1.
+struct Tracks {
+    std::vector<std::unique_ptr<ag::CoverageTrack>> owned;
+    std::vector<const ag::CoverageTrack*> signal, control;
+
+    const ag::CoverageTrack* add(ag::CoverageTrack t) {
+        owned.push_back(std::make_unique<ag::CoverageTrack>(std::move(t)));
+        return owned.back().get();
+    }
+};
+
+Tracks make_tracks(Index n_signal, Index n_control, const ChromList& chromosomes = genome().chromosomes()) {
+    Tracks t;
+    for (Index k = 0; k < n_signal; ++k) t.signal.push_back(t.add(make_track(k, chromosomes)));
+    for (Index c = 0; c < n_control; ++c) t.control.push_back(t.add(make_track(10 + c, chromosomes)));
+    return t;
+}
+
+ag::Interval peak(const std::string& chrom, Index summit, const std::string& name = "") {
+    ag::Interval p;
+    p.chrom = chrom;
+    p.start = summit - 30;
+    p.end = summit + 30;
+    p.name = name;
+    p.score = 1;
+    p.summit = summit;
+    return p;
+}
+
+/// 13 peaks on chr1, 8 on chr2, 7 on chr3, all at least 110 bases from the ends.
+std::vector<ag::Interval> many_peaks() {
+    std::vector<ag::Interval> peaks;
+    for (Index s = 300; s <= 2700; s += 200) peaks.push_back(peak("chr1", s, "c1_" + std::to_string(s)));
+    for (Index s = 300; s <= 1700; s += 200) peaks.push_back(peak("chr2", s, "c2_" + std::to_string(s)));
+    for (Index s = 300; s <= 1200; s += 150) peaks.push_back(peak("chr3", s, "c3_" + std::to_string(s)));
+    return peaks;
+}
+
+ag::ProfileDatasetOptions options(Index strands = 2, Index max_jitter = 0) {
+    ag::ProfileDatasetOptions o;
+    o.input_length = kL;
+    o.output_length = kO;
+    o.strands = strands;
+    o.max_jitter = max_jitter;
+    return o;
+}
+
+std::string reverse_complement(const std::string& s) {
+    std::string out(s.rbegin(), s.rend());
+    for (char& c : out) {
+        switch (std::toupper(static_cast<unsigned char>(c))) {
+            case 'A': c = 'T'; break;
+            case 'C': c = 'G'; break;
+            case 'G': c = 'C'; break;
+            case 'T': c = 'A'; break;
+            default: c = 'N'; break;
+        }
+    }
+    return out;
+}
+
+/// x (seq.size() x 4) is the one-hot of seq: ACGT in either case set one channel, anything
+/// else gives a zero row.
+::testing::AssertionResult one_hot_of(const float* x, const std::string& seq) {
+    for (std::size_t i = 0; i < seq.size(); ++i) {
+        const char b = static_cast<char>(std::toupper(static_cast<unsigned char>(seq[i])));
+        const std::size_t pos = std::string("ACGT").find(b);
+        for (std::size_t c = 0; c < 4; ++c) {
+            const float want = c == pos ? 1.0f : 0.0f;
+            if (x[4 * i + c] != want) {
+                return ::testing::AssertionFailure()
+                       << "position " << i << " (base '" << seq[i] << "') channel " << c << " is " << x[4 * i + c];
+            }
+        }
+    }
+    return ::testing::AssertionSuccess();
+}
+
+/// m (rows x cols, row-major) equals expected(row, col) everywhere.
+template <class F>
+::testing::AssertionResult matrix_is(const float* m, Index rows, Index cols, F expected) {
+    for (Index r = 0; r < rows; ++r) {
+        for (Index c = 0; c < cols; ++c) {
+            const float want = expected(r, c);
+            if (m[r * cols + c] != want) {
+                return ::testing::AssertionFailure()
+                       << "entry (" << r << ", " << c << ") is " << m[r * cols + c] << ", expected " << want;
+            }
+        }
+    }
+    return ::testing::AssertionSuccess();
+}
+
+/// One encoded example.
+struct Encoded {
+    std::vector<float> x, profile, control;
+    friend bool operator==(const Encoded& a, const Encoded& b) {
+        return a.x == b.x && a.profile == b.profile && a.control == b.control;
+    }
+};
+
+Encoded encode(const ag::ProfileDataset& ds, Index i, Index shift, bool rc) {
+    Encoded e;
+    e.x.assign(static_cast<std::size_t>(ds.input_length() * 4), -1.0f);
+    e.profile.assign(static_cast<std::size_t>(ds.output_length() * ds.profile_channels()), -1.0f);
+    e.control.assign(static_cast<std::size_t>(ds.output_length() * ds.control_channels()), -1.0f);
+    ds.encode(i, shift, rc, e.x.data(), e.profile.data(), e.control.empty() ? nullptr : e.control.data());
+    return e;
+}
+
+/// `batches` batches drawn from a ProfileBatcher, cut into examples.
+std::vector<Encoded> draw(ag::ProfileBatcher& batcher, const ag::ProfileDataset& ds, Index batches) {
+    const Index B = batcher.batch_size(), L = ds.input_length(), O = ds.output_length();
+    const Index P = ds.profile_channels(), C = ds.control_channels();
+    std::vector<Encoded> out;
+    std::vector<float> x(static_cast<std::size_t>(B * L * 4)), profile(static_cast<std::size_t>(B * O * P)),
+        control(static_cast<std::size_t>(B * O * C));
+    for (Index n = 0; n < batches; ++n) {
+        std::fill(x.begin(), x.end(), -1.0f);
+        std::fill(profile.begin(), profile.end(), -1.0f);
+        std::fill(control.begin(), control.end(), -1.0f);
+        batcher.next(x.data(), profile.data(), C > 0 ? control.data() : nullptr);
+        for (Index b = 0; b < B; ++b) {
+            const auto rows = [b](const std::vector<float>& v, Index width) {
+                return std::vector<float>(v.begin() + b * width, v.begin() + (b + 1) * width);
+            };
+            out.push_back(Encoded{rows(x, L * 4), rows(profile, O * P), rows(control, O * C)});
+        }
+    }
+    return out;
+}
+
+/// What a batch row is: example, shift and orientation; example -1 when nothing matches.
+struct Identity {
+    Index example = -1, shift = 0;
+    bool rc = false;
+};
+
+/// Every encoding of a data set's examples (all shifts up to max_jitter, both
+/// orientations), to identify batch rows.
+class Catalogue {
+public:
+    explicit Catalogue(const ag::ProfileDataset& ds) {
+        const Index J = ds.options().max_jitter;
+        for (Index i = 0; i < static_cast<Index>(ds.examples().size()); ++i) {
+            for (Index d = -J; d <= J; ++d) {
+                for (bool rc : {false, true}) entries_.emplace_back(Identity{i, d, rc}, encode(ds, i, d, rc));
+            }
+        }
+    }
+
+    Identity identify(const Encoded& row) const {
+        Identity found;
+        int matches = 0;
+        for (const auto& [id, e] : entries_) {
+            if (e.profile == row.profile && e.x == row.x && e.control == row.control) {
+                found = id;
+                ++matches;
+            }
+        }
+        EXPECT_LE(matches, 1) << "a batch row matches several encodings";
+        return found;
+    }
+
+private:
+    std::vector<std::pair<Identity, Encoded>> entries_;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------- windows and layout
+
+TEST(ProfileDataset, WindowsAreSummitCentred) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(2, 2);
+    const std::vector<ag::Interval> peaks = many_peaks();
+    const ag::ProfileDataset ds(fasta, peaks, t.signal, t.control, options());
+    EXPECT_EQ(ds.tasks(), 1);
+    EXPECT_EQ(ds.strands(), 2);
+    EXPECT_EQ(ds.input_length(), kL);
+    EXPECT_EQ(ds.output_length(), kO);
+    EXPECT_EQ(ds.profile_channels(), 2);
+    EXPECT_EQ(ds.control_channels(), 2);
+    ASSERT_EQ(ds.examples().size(), peaks.size());
+    EXPECT_EQ(ds.report().peaks_read, static_cast<Index>(peaks.size()));
+    EXPECT_EQ(ds.report().kept, (std::array<Index, 3>{static_cast<Index>(peaks.size()), 0, 0}));
+    EXPECT_TRUE(ds.report().messages.empty());
+    for (std::size_t n = 0; n < peaks.size(); ++n) {
+        const Index i = static_cast<Index>(n);
+        const ag::ProfileExample& e = ds.examples()[n];
+        SCOPED_TRACE(peaks[n].name);
+        EXPECT_EQ(e.chrom, peaks[n].chrom);  // in peak order
+        EXPECT_EQ(e.summit, peaks[n].summit);
+        EXPECT_EQ(e.name, peaks[n].name);
+        EXPECT_EQ(e.split, ag::Split::train);
+        EXPECT_EQ(ds.input_start(i), e.summit - kL / 2);
+        EXPECT_EQ(ds.output_start(i), e.summit - kL / 2 + (kL - kO) / 2);
+        const Encoded enc = encode(ds, i, 0, false);
+        EXPECT_TRUE(one_hot_of(enc.x.data(), genome().window(e.chrom, e.summit - 100, kL)));
+        const Index out = e.summit - 60;
+        EXPECT_TRUE(matrix_is(enc.profile.data(), kO, 2, [&](Index pos, Index k) { return value(k, e.chrom, out + pos); }));
+        EXPECT_TRUE(matrix_is(enc.control.data(), kO, 2,
+                              [&](Index pos, Index c) { return value(10 + c, e.chrom, out + pos); }));
+    }
+    // Soft-masked bases encode like upper case (peak c1_700 covers 700-760).
+    const std::string masked = genome().window("chr1", 600, kL);
+    ASSERT_EQ(std::count_if(masked.begin(), masked.end(), [](char c) { return std::islower(static_cast<unsigned char>(c)); }), 60);
+    ASSERT_EQ(ds.examples()[2].summit, 700);
+    EXPECT_TRUE(one_hot_of(encode(ds, 2, 0, false).x.data(), masked));
+    const Encoded masked_x = encode(ds, 2, 0, false);
+    EXPECT_EQ(std::count(masked_x.x.begin(), masked_x.x.end(), 1.0f), kL);
+    // Encoding into double gives the same numbers.
+    std::vector<double> x(kL * 4), profile(kO * 2), control(kO * 2);
+    ds.encode(5, 0, false, x.data(), profile.data(), control.data());
+    const Encoded f = encode(ds, 5, 0, false);
+    EXPECT_EQ(std::vector<float>(x.begin(), x.end()), f.x);
+    EXPECT_EQ(std::vector<float>(profile.begin(), profile.end()), f.profile);
+    EXPECT_EQ(std::vector<float>(control.begin(), control.end()), f.control);
+}
+
+TEST(ProfileDataset, OddAndEqualLengthsStayCentred) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(1, 0);
+    const std::vector<ag::Interval> peaks{peak("chr2", 1000, "a")};
+    for (const auto& [L, O] : std::vector<std::pair<Index, Index>>{{201, 121}, {200, 200}, {201, 1}}) {
+        SCOPED_TRACE(std::to_string(L) + " / " + std::to_string(O));
+        ag::ProfileDatasetOptions o = options(1);
+        o.input_length = L;
+        o.output_length = O;
+        const ag::ProfileDataset ds(fasta, peaks, t.signal, t.control, o);
+        EXPECT_EQ(ds.input_start(0), 1000 - L / 2);
+        EXPECT_EQ(ds.output_start(0), 1000 - L / 2 + (L - O) / 2);
+        std::vector<float> x(static_cast<std::size_t>(L * 4)), profile(static_cast<std::size_t>(O));
+        ds.encode(0, 0, false, x.data(), profile.data(), static_cast<float*>(nullptr));
+        EXPECT_TRUE(one_hot_of(x.data(), genome().window("chr2", 1000 - L / 2, L)));
+        EXPECT_TRUE(matrix_is(profile.data(), O, 1,
+                              [&](Index pos, Index) { return value(0, "chr2", ds.output_start(0) + pos); }));
+        // The profile window sits as far from both ends of the input window.
+        EXPECT_EQ(ds.output_start(0) - ds.input_start(0),
+                  (ds.input_start(0) + L) - (ds.output_start(0) + O));
+    }
+}
+
+struct Layout {
+    Index tasks, strands, controls;
+};
+
+class ProfileDatasetLayout : public ::testing::TestWithParam<Layout> {};
+
+// Profile channel k is signal track k (task-major, strand-minor as given); control channel
+// c is control track c; with no controls, a null control pointer is fine.
+TEST_P(ProfileDatasetLayout, ChannelsFollowTheTrackOrder) {
+    const Layout p = GetParam();
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(p.tasks * p.strands, p.controls);
+    const ag::ProfileDataset ds(fasta, many_peaks(), t.signal, t.control, options(p.strands));
+    EXPECT_EQ(ds.tasks(), p.tasks);
+    EXPECT_EQ(ds.strands(), p.strands);
+    EXPECT_EQ(ds.profile_channels(), p.tasks * p.strands);
+    EXPECT_EQ(ds.control_channels(), p.controls);
+    const Index P = p.tasks * p.strands, C = p.controls;
+    for (Index i : {Index{0}, Index{14}, Index{27}}) {
+        const ag::ProfileExample& e = ds.examples()[static_cast<std::size_t>(i)];
+        const Index out = ds.output_start(i);
+        for (bool rc : {false, true}) {
+            SCOPED_TRACE(rc ? "reverse complement" : "forward");
+            const Encoded enc = encode(ds, i, 0, rc);
+            // Under reverse complement position pos reads out + O - 1 - pos, and with two
+            // strands channel k reads track k ^ 1 (the other strand of the same task).
+            const auto source = [&](Index pos) { return rc ? out + kO - 1 - pos : out + pos; };
+            const auto track = [&](Index k) { return rc && p.strands == 2 ? k ^ 1 : k; };
+            EXPECT_TRUE(matrix_is(enc.profile.data(), kO, P,
+                                  [&](Index pos, Index k) { return value(track(k), e.chrom, source(pos)); }));
+            EXPECT_TRUE(matrix_is(enc.control.data(), kO, C,
+                                  [&](Index pos, Index c) { return value(10 + track(c), e.chrom, source(pos)); }));
+            // A null control pointer skips the controls and nothing else.
+            std::vector<float> x(kL * 4), profile(static_cast<std::size_t>(kO * P));
+            ds.encode(i, 0, rc, x.data(), profile.data(), static_cast<float*>(nullptr));
+            EXPECT_EQ(x, enc.x);
+            EXPECT_EQ(profile, enc.profile);
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(TasksStrandsControls, ProfileDatasetLayout,
+                         ::testing::Values(Layout{1, 2, 0}, Layout{2, 2, 0}, Layout{2, 2, 2}, Layout{2, 2, 4},
+                                           Layout{3, 1, 0}, Layout{3, 1, 1}, Layout{3, 1, 3}, Layout{1, 1, 1}),
+                         [](const ::testing::TestParamInfo<Layout>& info) {
+                             return "T" + std::to_string(info.param.tasks) + "S" +
+                                    std::to_string(info.param.strands) + "C" + std::to_string(info.param.controls);
+                         });
+
+// ---------------------------------------------------------------- augmentation
+
+TEST(ProfileDataset, ReverseComplementReversesProfilesAndSwapsStrands) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(4, 4);  // two tasks, two strands, matched controls
+    std::vector<ag::Interval> peaks = many_peaks();
+    peaks.push_back(peak("chrN", 400, "with_n"));  // 20 N in the window: kept, N rows stay zero
+    const ag::ProfileDataset ds(fasta, peaks, t.signal, t.control, options(2));
+    for (Index i = 0; i < static_cast<Index>(ds.examples().size()); ++i) {
+        const ag::ProfileExample& e = ds.examples()[static_cast<std::size_t>(i)];
+        SCOPED_TRACE(e.name);
+        const Encoded fwd = encode(ds, i, 0, false), rc = encode(ds, i, 0, true);
+        const std::string seq = genome().window(e.chrom, ds.input_start(i), kL);
+        EXPECT_TRUE(one_hot_of(rc.x.data(), reverse_complement(seq)));
+        // Against the forward encoding: reversed in position; plus and minus of each task
+        // (columns 2t and 2t + 1) swapped.
+        EXPECT_TRUE(matrix_is(rc.profile.data(), kO, 4, [&](Index pos, Index k) {
+            const Index strand = k % 2, task = k / 2;
+            return fwd.profile[static_cast<std::size_t>((kO - 1 - pos) * 4 + task * 2 + (1 - strand))];
+        }));
+        EXPECT_TRUE(matrix_is(rc.control.data(), kO, 4, [&](Index pos, Index c) {
+            return fwd.control[static_cast<std::size_t>((kO - 1 - pos) * 4 + (c / 2) * 2 + (1 - c % 2))];
+        }));
+    }
+    // The N example really has zero rows, in both orientations.
+    const Index last = static_cast<Index>(ds.examples().size()) - 1;
+    ASSERT_EQ(ds.examples().back().chrom, "chrN");
+    const Encoded n_fwd = encode(ds, last, 0, false), n_rc = encode(ds, last, 0, true);
+    EXPECT_EQ(std::count(n_fwd.x.begin(), n_fwd.x.end(), 1.0f), kL - 20);
+    EXPECT_EQ(std::count(n_rc.x.begin(), n_rc.x.end(), 1.0f), kL - 20);
+}
+
+TEST(ProfileDataset, OneStrandReverseComplementOnlyReverses) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(2, 1);  // two tasks, one strand, shared control
+    const ag::ProfileDataset ds(fasta, many_peaks(), t.signal, t.control, options(1));
+    for (Index i : {Index{0}, Index{20}}) {
+        const Encoded fwd = encode(ds, i, 0, false), rc = encode(ds, i, 0, true);
+        EXPECT_TRUE(matrix_is(rc.profile.data(), kO, 2, [&](Index pos, Index k) {
+            return fwd.profile[static_cast<std::size_t>((kO - 1 - pos) * 2 + k)];
+        }));
+        EXPECT_TRUE(matrix_is(rc.control.data(), kO, 1, [&](Index pos, Index) {
+            return fwd.control[static_cast<std::size_t>(kO - 1 - pos)];
+        }));
+    }
+}
+
+TEST(ProfileDataset, ShiftMovesInputAndProfileTogether) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(2, 2);
+    const ag::ProfileDataset ds(fasta, many_peaks(), t.signal, t.control, options(2, 10));
+    for (Index i : {Index{0}, Index{12}, Index{13}, Index{27}}) {
+        const ag::ProfileExample& e = ds.examples()[static_cast<std::size_t>(i)];
+        EXPECT_EQ(ds.input_start(i), e.summit - 100);  // the unshifted window, whatever the margin
+        for (Index d : {-10, -7, -1, 0, 3, 10}) {
+            SCOPED_TRACE(e.name + " shift " + std::to_string(d));
+            const Index in = e.summit - 100 + d, out = e.summit - 60 + d;
+            const Encoded fwd = encode(ds, i, d, false), rc = encode(ds, i, d, true);
+            EXPECT_TRUE(one_hot_of(fwd.x.data(), genome().window(e.chrom, in, kL)));
+            EXPECT_TRUE(matrix_is(fwd.profile.data(), kO, 2, [&](Index pos, Index k) { return value(k, e.chrom, out + pos); }));
+            EXPECT_TRUE(matrix_is(fwd.control.data(), kO, 2,
+                                  [&](Index pos, Index c) { return value(10 + c, e.chrom, out + pos); }));
+            EXPECT_TRUE(one_hot_of(rc.x.data(), reverse_complement(genome().window(e.chrom, in, kL))));
+            EXPECT_TRUE(matrix_is(rc.profile.data(), kO, 2,
+                                  [&](Index pos, Index k) { return value(1 - k, e.chrom, out + kO - 1 - pos); }));
+            EXPECT_TRUE(matrix_is(rc.control.data(), kO, 2,
+                                  [&](Index pos, Index c) { return value(10 + (1 - c), e.chrom, out + kO - 1 - pos); }));
+        }
+    }
+}
+
+// The windows are copied at construction: the tracks need not outlive the data set.
+TEST(ProfileDataset, TracksNeedNotOutliveTheDataSet) {
+    ag::Fasta fasta(genome().fasta);
+    std::unique_ptr<ag::ProfileDataset> ds;
+    {
+        const Tracks t = make_tracks(2, 2);
+        ds = std::make_unique<ag::ProfileDataset>(fasta, many_peaks(), t.signal, t.control, options(2, 5));
+    }
+    const ag::ProfileExample& e = ds->examples()[3];
+    const Encoded enc = encode(*ds, 3, -5, false);
+    EXPECT_TRUE(matrix_is(enc.profile.data(), kO, 2,
+                          [&](Index pos, Index k) { return value(k, e.chrom, e.summit - 65 + pos); }));
+    EXPECT_TRUE(matrix_is(enc.control.data(), kO, 2,
+                          [&](Index pos, Index c) { return value(10 + c, e.chrom, e.summit - 65 + pos); }));
+}
+
+// The same tracks written to bigWig and read through BigWigReader give the same examples.
+TEST(ProfileDataset, BigWigTracksGiveTheSameExamples) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(2, 2);
+    const fs::path dir = scratch_root() / "bigwig";
+    fs::create_directories(dir);
+    std::vector<std::unique_ptr<ag::BigWigReader>> readers;
+    std::vector<const ag::BigWigReader*> signal, control;
+    for (std::size_t k = 0; k < t.owned.size(); ++k) {
+        const std::string path = (dir / ("track" + std::to_string(k) + ".bw")).string();
+        ag::write_bigwig(*t.owned[k], path);
+        readers.push_back(std::make_unique<ag::BigWigReader>(path));
+        (k < 2 ? signal : control).push_back(readers.back().get());
+    }
+    const ag::ProfileDataset memory(fasta, many_peaks(), t.signal, t.control, options(2, 4));
+    const ag::ProfileDataset files(fasta, many_peaks(), signal, control, options(2, 4));
+    ASSERT_EQ(files.examples().size(), memory.examples().size());
+    for (Index i = 0; i < static_cast<Index>(memory.examples().size()); ++i) {
+        for (Index d : {-4, 0, 4}) {
+            for (bool rc : {false, true}) EXPECT_TRUE(encode(files, i, d, rc) == encode(memory, i, d, rc)) << i;
+        }
+    }
+}
+
+// ---------------------------------------------------------------- skips and splits
+
+TEST(ProfileDataset, SkipsAreCountedWithMessagesNamingThePeak) {
+    ag::Fasta fasta(genome().fasta);
+    ChromList no_chr3;
+    for (const auto& c : genome().chromosomes()) {
+        if (c.first != "chr3") no_chr3.push_back(c);
+    }
+    Tracks t = make_tracks(2, 0);
+    t.control.push_back(t.add(make_track(10, no_chr3)));
+    t.control.push_back(t.add(make_track(11, genome().chromosomes())));
+    // With max_jitter 10 a window spans summit - 110 .. summit + 110.
+    const std::vector<ag::Interval> peaks{
+        peak("chr1", 110, "first_fit"),        // 0: starts at 0: kept
+        peak("chr1", 109, "left_edge"),        // 1: starts at -1: edge
+        peak("chr1", 2890, "last_fit"),        // 2: ends at 3000: kept
+        peak("chr1", 2891, "right_edge"),      // 3: ends at 3001: edge
+        peak("chrZ", 500, "nowhere"),          // 4: unknown chromosome
+        peak("chr3", 700, "no_control"),       // 5: chr3 missing from control track 0
+        peak("chrN", 400, "n20"),              // 6: 20 N of 200: kept
+        peak("chrN", 1300, "n21"),             // 7: 21 N: too many
+        peak("chrN", 1740, "n_in_margin"),     // 8: 15 N, 10 more in the jitter margin: kept
+        peak("chr1", 110, "again"),            // 9: same summit as 0: duplicate
+        peak("chr2", 110, ""),                 // 10: same summit, other chromosome: kept
+    };
+    ag::ProfileDatasetOptions o = options(2, 10);
+    const ag::ProfileDataset ds(fasta, peaks, t.signal, t.control, o);
+    const ag::ProfileDatasetReport& r = ds.report();
+    EXPECT_EQ(r.peaks_read, 11);
+    EXPECT_EQ(r.skipped_edge, 2);
+    EXPECT_EQ(r.skipped_unknown_chrom, 1);
+    EXPECT_EQ(r.skipped_missing_track, 1);
+    EXPECT_EQ(r.skipped_n, 1);
+    EXPECT_EQ(r.duplicates_removed, 1);
+    EXPECT_EQ(r.kept, (std::array<Index, 3>{5, 0, 0}));
+    std::vector<std::string> kept;
+    for (const ag::ProfileExample& e : ds.examples()) kept.push_back(e.name);
+    EXPECT_EQ(kept, (std::vector<std::string>{"first_fit", "last_fit", "n20", "n_in_margin", "."}));
+
+    const auto message_of = [&](const std::string& needle) {
+        for (const std::string& m : r.messages) {
+            if (m.find(needle) != std::string::npos) return m;
+        }
+        ADD_FAILURE() << "no message contains " << needle << "\n" << r.summary();
+        return std::string();
+    };
+    EXPECT_THAT(message_of("peaks[1] 'left_edge' (chr1:79-139)"), HasSubstr("-1-219"));
+    EXPECT_THAT(message_of("peaks[3] 'right_edge'"), HasSubstr("2781-3001"));
+    EXPECT_THAT(message_of("peaks[4] 'nowhere' (chrZ:470-530)"), HasSubstr(genome().fasta));
+    EXPECT_THAT(message_of("peaks[5] 'no_control'"), HasSubstr("control track 0"));
+    EXPECT_THAT(message_of("peaks[7] 'n21'"), HasSubstr("N"));
+    EXPECT_THAT(message_of("peaks[9] 'again'"), HasSubstr("chr1"));
+    const std::string summary = r.summary();
+    EXPECT_THAT(summary, HasSubstr("11 peaks read, 5 kept"));
+    EXPECT_THAT(summary, HasSubstr("peaks[7] 'n21'"));
+
+    // Only the input window's N count (15 <= 0.1 x 200): those in the margin show up when
+    // the window is shifted onto them.
+    const Index margin = 3;  // examples: n_in_margin is the fourth kept
+    const Encoded centred = encode(ds, margin, 0, false);
+    EXPECT_EQ(std::count(centred.x.begin(), centred.x.end(), 1.0f), kL - 15);
+    const Encoded shifted = encode(ds, margin, -10, false);
+    EXPECT_EQ(std::count(shifted.x.begin(), shifted.x.end(), 1.0f), kL - 25);
+
+    // Without a jitter margin the edge peaks fit.
+    const ag::ProfileDataset tight(fasta, std::vector<ag::Interval>{peaks[1], peaks[3]}, t.signal, t.control,
+                                   options(2, 0));
+    EXPECT_EQ(tight.report().skipped_edge, 0);
+    EXPECT_EQ(tight.examples().size(), 2u);
+}
+
+TEST(ProfileDataset, MessagesAreCappedButCountsAreNot) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(2, 0);
+    std::vector<ag::Interval> peaks{peak("chr1", 500, "ok")};
+    for (int k = 0; k < 15; ++k) peaks.push_back(peak("chrZ", 500 + k, "z" + std::to_string(k)));
+    const ag::ProfileDataset ds(fasta, peaks, t.signal, t.control, options());
+    EXPECT_EQ(ds.report().skipped_unknown_chrom, 15);
+    EXPECT_EQ(ds.report().messages.size(), ag::ProfileDatasetReport::max_skip_messages);
+    EXPECT_THAT(ds.report().messages.front(), HasSubstr("'z0'"));
+}
+
+TEST(ProfileDataset, SplitsFollowTheHeldOutChromosomes) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(2, 2);
+    std::vector<ag::Interval> peaks = many_peaks();
+    peaks.push_back(peak("chrN", 400, "n"));
+    std::shuffle(peaks.begin(), peaks.end(), std::mt19937_64(3));  // splits keep peak order
+    ag::ProfileDatasetOptions o = options();
+    o.valid_chroms = {"chr2"};
+    o.test_chroms = {"chr3", "chrN"};
+    const ag::ProfileDataset ds(fasta, peaks, t.signal, t.control, o);
+    const std::map<ag::Split, std::set<std::string>> allowed{
+        {ag::Split::train, {"chr1"}}, {ag::Split::valid, {"chr2"}}, {ag::Split::test, {"chr3", "chrN"}}};
+    Index total = 0;
+    for (const auto& [split, chroms] : allowed) {
+        const std::vector<Index>& idx = ds.indices(split);
+        EXPECT_TRUE(std::is_sorted(idx.begin(), idx.end()));
+        EXPECT_EQ(static_cast<Index>(idx.size()), ds.report().kept[static_cast<std::size_t>(split)]);
+        for (Index i : idx) {
+            const ag::ProfileExample& e = ds.examples()[static_cast<std::size_t>(i)];
+            EXPECT_EQ(e.split, split);
+            EXPECT_EQ(chroms.count(e.chrom), 1u) << e.chrom;
+        }
+        total += static_cast<Index>(idx.size());
+    }
+    EXPECT_EQ(ds.indices(ag::Split::train).size(), 13u);
+    EXPECT_EQ(ds.indices(ag::Split::valid).size(), 8u);
+    EXPECT_EQ(ds.indices(ag::Split::test).size(), 8u);
+    EXPECT_EQ(total, static_cast<Index>(ds.examples().size()));
+    // Without hold-outs everything is training.
+    const ag::ProfileDataset all(fasta, peaks, t.signal, t.control, options());
+    EXPECT_EQ(all.indices(ag::Split::train).size(), peaks.size());
+    EXPECT_TRUE(all.indices(ag::Split::valid).empty());
+    EXPECT_TRUE(all.indices(ag::Split::test).empty());
+}
+
+// ---------------------------------------------------------------- errors
+
+TEST(ProfileDataset, RejectsBadOptions) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(2, 0);
+    const std::vector<ag::Interval> peaks = many_peaks();
+    const auto bad = [&](const std::string& needle, auto change) {
+        ag::ProfileDatasetOptions o = options();
+        change(o);
+        expect_invalid([&] { ag::ProfileDataset(fasta, peaks, t.signal, t.control, o); }, needle);
+    };
+    using O = ag::ProfileDatasetOptions;
+    bad("options.input_length = 200", [](O& o) { o.output_length = 119; });   // odd L - O
+    bad("options.input_length = 200", [](O& o) { o.output_length = 202; });   // O > L
+    bad("options.output_length = 0", [](O& o) { o.output_length = 0; });
+    bad("options.strands = 3", [](O& o) { o.strands = 3; });
+    bad("options.strands = 0", [](O& o) { o.strands = 0; });
+    bad("options.max_jitter = -1", [](O& o) { o.max_jitter = -1; });
+    bad("options.max_n_fraction", [](O& o) { o.max_n_fraction = 1.5; });
+    bad("options.max_n_fraction", [](O& o) { o.max_n_fraction = -0.1; });
+    bad("options.max_n_fraction", [](O& o) { o.max_n_fraction = std::numeric_limits<double>::quiet_NaN(); });
+    bad("'chrQ'", [](O& o) { o.valid_chroms = {"chr2", "chrQ"}; });
+    bad("valid_chroms", [](O& o) { o.valid_chroms = {"chrQ"}; });
+    bad("test_chroms", [](O& o) { o.test_chroms = {"chrQ"}; });
+    bad("'chr2'", [](O& o) { o.valid_chroms = {"chr2"}; o.test_chroms = {"chr2"}; });
+}
+
+TEST(ProfileDataset, RejectsBadTrackCounts) {
+    ag::Fasta fasta(genome().fasta);
+    const std::vector<ag::Interval> peaks = many_peaks();
+    const auto build = [&](Index strands, Index n_signal, Index n_control) {
+        const Tracks t = make_tracks(n_signal, n_control);
+        ag::ProfileDataset(fasta, peaks, t.signal, t.control, options(strands));
+    };
+    expect_invalid([&] { build(2, 3, 0); }, "signal tracks = 3");
+    expect_invalid([&] { build(2, 0, 0); }, "signal tracks = 0");
+    expect_invalid([&] { build(1, 0, 0); }, "signal tracks = 0");
+    // Two tasks of two strands: 0, 2 or 4 controls.
+    expect_invalid([&] { build(2, 4, 1); }, "control tracks = 1");
+    expect_invalid([&] { build(2, 4, 3); }, "control tracks = 3");
+    expect_invalid([&] { build(2, 4, 6); }, "control tracks = 6");
+    EXPECT_NO_THROW(build(2, 4, 0));
+    EXPECT_NO_THROW(build(2, 4, 2));
+    EXPECT_NO_THROW(build(2, 4, 4));
+    // Three one-strand tasks: 0, 1 or 3.
+    expect_invalid([&] { build(1, 3, 2); }, "control tracks = 2");
+    EXPECT_NO_THROW(build(1, 3, 1));
+    EXPECT_NO_THROW(build(1, 3, 3));
+    // Null tracks.
+    Tracks t = make_tracks(2, 2);
+    std::vector<const ag::CoverageTrack*> signal = t.signal, control = t.control;
+    signal[1] = nullptr;
+    expect_invalid([&] { ag::ProfileDataset(fasta, peaks, signal, t.control, options()); }, "null");
+    control[0] = nullptr;
+    expect_invalid([&] { ag::ProfileDataset(fasta, peaks, t.signal, control, options()); }, "null");
+}
+
+TEST(ProfileDataset, ChromosomeLengthMismatchNamesTheChromosome) {
+    ag::Fasta fasta(genome().fasta);
+    ChromList shorter = genome().chromosomes();
+    shorter[1].second -= 1;  // chr2 one base short
+    Tracks t = make_tracks(1, 0);
+    t.signal.push_back(t.add(make_track(1, shorter)));
+    const std::string m = error_message<attrprior::invalid_argument>(
+        [&] { ag::ProfileDataset(fasta, many_peaks(), t.signal, t.control, options()); });
+    EXPECT_THAT(m, HasSubstr("'chr2'"));
+    EXPECT_THAT(m, HasSubstr("1999"));
+    EXPECT_THAT(m, HasSubstr("2000"));
+    EXPECT_THAT(m, HasSubstr("signal track 1 (task 0, minus)"));
+    // Also when no peak lies on that chromosome, and for a control track.
+    Tracks c = make_tracks(2, 0);
+    c.control.push_back(c.add(make_track(10, genome().chromosomes())));
+    c.control.push_back(c.add(make_track(11, shorter)));
+    expect_invalid([&] { ag::ProfileDataset(fasta, {peak("chr1", 500)}, c.signal, c.control, options()); },
+                   "control track 1 has chromosome 'chr2'");
+    // A track may lack chromosomes, and hold extra ones.
+    ChromList extra = genome().chromosomes();
+    extra.erase(extra.begin() + 2);
+    extra.emplace_back("chrExtra", 10);
+    Tracks e = make_tracks(0, 0);
+    e.signal.push_back(e.add(make_track(0, extra)));
+    e.signal.push_back(e.add(make_track(1, extra)));
+    EXPECT_NO_THROW(ag::ProfileDataset(fasta, many_peaks(), e.signal, e.control, options()));
+}
+
+TEST(ProfileDataset, NoPeaksOrAllSkippedAreErrors) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(2, 0);
+    expect_invalid([&] { ag::ProfileDataset(fasta, {}, t.signal, t.control, options()); }, "no peaks");
+    const std::string m = error_message<attrprior::invalid_argument>([&] {
+        ag::ProfileDataset(fasta, {peak("chrZ", 500, "lost"), peak("chr1", 50, "edge")}, t.signal, t.control,
+                           options());
+    });
+    EXPECT_THAT(m, HasSubstr("all 2 peaks were skipped"));
+    EXPECT_THAT(m, HasSubstr("'lost'"));
+    EXPECT_THAT(m, HasSubstr("'edge'"));
+}
+
+// Coverage read for a kept example (its profile window widened by max_jitter) must be finite
+// and non-negative; values outside those windows are never read.
+TEST(ProfileDataset, NegativeOrNonFiniteCoverageIsANumericError) {
+    ag::Fasta fasta(genome().fasta);
+    const std::vector<ag::Interval> peaks{peak("chr2", 1000, "p")};
+    const Index J = 5, lo = 1000 - 60 - J, hi = 1000 + 60 + J;  // widened profile window [lo, hi)
+    const auto with = [&](Index track, Index pos, float v) {
+        Tracks t = make_tracks(2, 2);
+        ag::CoverageTrack& target = *t.owned[static_cast<std::size_t>(track)];
+        target.values("chr2")[static_cast<std::size_t>(pos)] = v;
+        return t;
+    };
+    const auto build = [&](const Tracks& t) { ag::ProfileDataset(fasta, peaks, t.signal, t.control, options(2, J)); };
+    const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+    const Tracks negative = with(1, lo, -1.0f);
+    const std::string m = error_message<attrprior::numeric_error>([&] { build(negative); });
+    EXPECT_THAT(m, HasSubstr("signal track 1"));
+    EXPECT_THAT(m, HasSubstr("chr2:" + std::to_string(lo)));
+    EXPECT_THAT(m, HasSubstr("-1"));
+    const Tracks last = with(3, hi - 1, nan);  // control track 1
+    EXPECT_THAT(error_message<attrprior::numeric_error>([&] { build(last); }),
+                HasSubstr("control track 1"));
+    const Tracks infinite = with(0, 1000, inf);
+    EXPECT_THAT(error_message<attrprior::numeric_error>([&] { build(infinite); }),
+                HasSubstr("chr2:1000"));
+    // Just outside the widened window, or on another chromosome: not read.
+    const Tracks before = with(1, lo - 1, -1.0f), after = with(1, hi, nan), elsewhere = with(2, 10, -5.0f);
+    EXPECT_NO_THROW(build(before));
+    EXPECT_NO_THROW(build(after));
+    EXPECT_NO_THROW(build(elsewhere));
+}
+
+TEST(ProfileDataset, EncodeRejectsIndexAndShiftOutOfRange) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(2, 0);
+    const ag::ProfileDataset ds(fasta, many_peaks(), t.signal, t.control, options(2, 3));
+    const Index n = static_cast<Index>(ds.examples().size());
+    std::vector<float> x(kL * 4), profile(kO * 2);
+    const auto enc = [&](Index i, Index shift) { ds.encode(i, shift, false, x.data(), profile.data(), static_cast<float*>(nullptr)); };
+    expect_invalid([&] { enc(-1, 0); }, "example = -1");
+    expect_invalid([&] { enc(n, 0); }, "example = " + std::to_string(n));
+    expect_invalid([&] { enc(0, 4); }, "shift = 4");
+    expect_invalid([&] { enc(0, -4); }, "shift = -4");
+    EXPECT_NO_THROW(enc(n - 1, 3));
+    EXPECT_NO_THROW(enc(0, -3));
+    const ag::ProfileDataset none(fasta, many_peaks(), t.signal, t.control, options(2, 0));
+    std::vector<float> x2(kL * 4), p2(kO * 2);
+    expect_invalid([&] { none.encode(0, 1, true, x2.data(), p2.data(), static_cast<float*>(nullptr)); }, "shift = 1");
+}
+
+// ---------------------------------------------------------------- ProfileBatcher
+
+namespace {
+
+/// Training on chr1 (13 examples), validation chr2 (8), test chr3 (7).
+ag::ProfileDatasetOptions split_options(Index max_jitter) {
+    ag::ProfileDatasetOptions o = options(2, max_jitter);
+    o.valid_chroms = {"chr2"};
+    o.test_chroms = {"chr3"};
+    return o;
+}
+
+}  // namespace
+
+TEST(ProfileBatcher, EveryExampleOncePerEpoch) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(2, 2);
+    const ag::ProfileDataset ds(fasta, many_peaks(), t.signal, t.control, split_options(0));
+    const Catalogue catalogue(ds);
+    for (const auto& [split, batch] : std::vector<std::pair<ag::Split, Index>>{
+             {ag::Split::train, 4}, {ag::Split::train, 13}, {ag::Split::train, 1}, {ag::Split::train, 20},
+             {ag::Split::valid, 3}, {ag::Split::test, 7}}) {
+        const std::vector<Index>& idx = ds.indices(split);
+        const Index n = static_cast<Index>(idx.size());
+        SCOPED_TRACE("split " + std::to_string(static_cast<int>(split)) + ", batch " + std::to_string(batch));
+        ag::ProfileBatcher batcher(ds, split, batch, 0, false, 99);
+        EXPECT_EQ(batcher.batch_size(), batch);
+        EXPECT_EQ(batcher.batches_per_epoch(), (n + batch - 1) / batch);
+        // Two epochs' worth of batches, and a little more.
+        const Index batches = 2 * batcher.batches_per_epoch() + 1;
+        const std::vector<Encoded> rows = draw(batcher, ds, batches);
+        std::vector<Index> order;
+        for (const Encoded& row : rows) {
+            const Identity id = catalogue.identify(row);
+            ASSERT_GE(id.example, 0);
+            EXPECT_EQ(id.shift, 0);
+            EXPECT_FALSE(id.rc);
+            order.push_back(id.example);
+        }
+        // Consecutive runs of n rows are permutations of the split (the last batch of an
+        // epoch is topped up from the next epoch's order).
+        std::vector<Index> sorted_split = idx;
+        std::sort(sorted_split.begin(), sorted_split.end());
+        for (std::size_t from = 0; from + static_cast<std::size_t>(n) <= order.size(); from += static_cast<std::size_t>(n)) {
+            std::vector<Index> epoch(order.begin() + static_cast<std::ptrdiff_t>(from),
+                                     order.begin() + static_cast<std::ptrdiff_t>(from) + n);
+            std::sort(epoch.begin(), epoch.end());
+            EXPECT_EQ(epoch, sorted_split) << "epoch starting at row " << from;
+        }
+        if (n > 4) {  // shuffled: the first epoch is not in peak order, nor the same as the second
+            const std::vector<Index> first(order.begin(), order.begin() + n), second(order.begin() + n, order.begin() + 2 * n);
+            EXPECT_NE(first, idx);
+            EXPECT_NE(first, second);
+        }
+    }
+}
+
+TEST(ProfileBatcher, SameSeedSameBatches) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(2, 2);
+    const ag::ProfileDataset ds(fasta, many_peaks(), t.signal, t.control, split_options(6));
+    ag::ProfileBatcher a(ds, ag::Split::train, 5, 6, true, 7), b(ds, ag::Split::train, 5, 6, true, 7),
+        c(ds, ag::Split::train, 5, 6, true, 8);
+    const std::vector<Encoded> ra = draw(a, ds, 8), rb = draw(b, ds, 8), rc = draw(c, ds, 8);
+    EXPECT_TRUE(ra == rb);
+    EXPECT_FALSE(ra == rc);
+}
+
+TEST(ProfileBatcher, JitterStaysWithinItsBound) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(2, 2);
+    const ag::ProfileDataset ds(fasta, many_peaks(), t.signal, t.control, split_options(10));
+    const Catalogue catalogue(ds);
+    for (Index jitter : {0, 4, 10}) {
+        SCOPED_TRACE(jitter);
+        ag::ProfileBatcher batcher(ds, ag::Split::train, 4, jitter, false, 5);
+        std::set<Index> shifts;
+        for (const Encoded& row : draw(batcher, ds, 100)) {  // 400 rows
+            const Identity id = catalogue.identify(row);
+            ASSERT_GE(id.example, 0);
+            EXPECT_EQ(ds.examples()[static_cast<std::size_t>(id.example)].split, ag::Split::train);
+            EXPECT_LE(std::abs(id.shift), jitter);
+            EXPECT_FALSE(id.rc);
+            shifts.insert(id.shift);
+        }
+        // Every shift in [-jitter, jitter] turns up (each has probability 1 / (2 jitter + 1)).
+        EXPECT_EQ(static_cast<Index>(shifts.size()), 2 * jitter + 1);
+    }
+    expect_invalid([&] { ag::ProfileBatcher(ds, ag::Split::train, 4, 11, false, 5); }, "jitter = 11");
+    expect_invalid([&] { ag::ProfileBatcher(ds, ag::Split::train, 4, -1, false, 5); }, "jitter = -1");
+}
+
+TEST(ProfileBatcher, ReverseComplementAboutHalfTheTime) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(4, 2);  // two tasks, shared controls
+    ag::ProfileDatasetOptions o = split_options(3);
+    const ag::ProfileDataset ds(fasta, many_peaks(), t.signal, t.control, o);
+    const Catalogue catalogue(ds);
+    for (bool rc : {false, true}) {
+        ag::ProfileBatcher batcher(ds, ag::Split::train, 8, 3, rc, 11);
+        double reversed = 0, rows = 0;
+        for (const Encoded& row : draw(batcher, ds, 50)) {  // 400 rows
+            const Identity id = catalogue.identify(row);
+            ASSERT_GE(id.example, 0);
+            EXPECT_LE(std::abs(id.shift), 3);
+            reversed += id.rc ? 1 : 0;
+            ++rows;
+        }
+        if (rc) {
+            EXPECT_NEAR(reversed / rows, 0.5, 0.1);  // binomial sd 0.025
+        } else {
+            EXPECT_EQ(reversed, 0);
+        }
+    }
+}
+
+TEST(ProfileBatcher, NullControlAndNoControls) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks with = make_tracks(2, 2), without = make_tracks(2, 0);
+    const ag::ProfileDataset a(fasta, many_peaks(), with.signal, with.control, split_options(0));
+    const ag::ProfileDataset b(fasta, many_peaks(), without.signal, without.control, split_options(0));
+    ag::ProfileBatcher ba(a, ag::Split::valid, 3, 0, true, 4), bb(b, ag::Split::valid, 3, 0, true, 4);
+    std::vector<float> xa(3 * kL * 4), pa(3 * kO * 2), xb(xa.size()), pb(pa.size());
+    for (int n = 0; n < 4; ++n) {
+        ba.next(xa.data(), pa.data(), static_cast<float*>(nullptr));
+        bb.next(xb.data(), pb.data(), static_cast<float*>(nullptr));
+        EXPECT_EQ(xa, xb);  // the same examples in the same order: the controls take no draws
+        EXPECT_EQ(pa, pb);
+    }
+}
+
+TEST(ProfileBatcher, RejectsBadArguments) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(2, 0);
+    const ag::ProfileDataset ds(fasta, many_peaks(), t.signal, t.control, options(2, 2));
+    expect_invalid([&] { ag::ProfileBatcher(ds, ag::Split::train, 0, 0, false, 1); }, "batch = 0");
+    expect_invalid([&] { ag::ProfileBatcher(ds, ag::Split::train, -2, 0, false, 1); }, "batch = -2");
+    expect_invalid([&] { ag::ProfileBatcher(ds, ag::Split::valid, 4, 0, false, 1); }, "has no examples");
+    expect_invalid([&] { ag::ProfileBatcher(ds, ag::Split::test, 4, 0, false, 1); }, "has no examples");
+    expect_invalid([&] { ag::ProfileBatcher(ds, ag::Split::train, 4, 3, false, 1); }, "max_jitter = 2");
+}
