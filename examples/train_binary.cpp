@@ -17,6 +17,8 @@
 #include <attrprior/report/progress.hpp>
 #include <attrprior/report/svg.hpp>
 
+#include "train_common.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -38,29 +40,14 @@ using ap::Index;
 
 namespace {
 
-struct Settings {
-    std::string fasta, peaks, negatives, motif_sites, out = "attrprior_run";
+using examples::History;
+
+struct Settings : examples::RunSettings {
+    Settings() { out = "attrprior_run"; }
+    std::string fasta, peaks, negatives, motif_sites;
     Index length = 1000;
-    int epochs = 20;
-    Index batch = 64;  // positives per batch (and negatives); doubled by reverse complement
-    double lr = 1e-3;
-    std::string prior = "fourier";
-    double lambda = 1.0;
-    int freq_limit = 150;
-    double softness = 0.2;
-    int sigma = 3;
-    std::uint64_t seed = 1;
-    int threads = 0;
-    std::vector<std::string> valid_chroms, test_chroms;
-    bool compare = false;
-    int patience = 3;
-    Index jitter = 0;
     Index sim_positives = 1600;         // simulation size (no-argument run)
     Index sim_chromosome_length = 300000;
-};
-
-struct History {
-    std::vector<double> train_loss, valid_loss, prior;
 };
 
 struct Evaluation {
@@ -89,35 +76,7 @@ void for_chunks(const gx::BinaryDataset& data, const std::vector<gx::Example>& e
     }
 }
 
-/// Per-example site masks (1 where a planted/known site covers the position).
-std::vector<std::vector<char>> site_masks(const std::vector<gx::Example>& ex, Index L,
-                                          const std::vector<gx::Interval>& sites) {
-    std::map<std::string, std::vector<std::pair<Index, Index>>> by_chrom;
-    for (const auto& s : sites) by_chrom[s.chrom].push_back({s.start, s.end});
-    for (auto& kv : by_chrom) std::sort(kv.second.begin(), kv.second.end());
-    std::vector<std::vector<char>> masks(ex.size(), std::vector<char>(static_cast<std::size_t>(L), 0));
-    for (std::size_t e = 0; e < ex.size(); ++e) {
-        auto it = by_chrom.find(ex[e].chrom);
-        if (it == by_chrom.end()) continue;
-        const Index a = ex[e].start, b = ex[e].start + L;
-        for (const auto& [s, t] : it->second) {
-            if (s >= b) break;
-            if (t <= a) continue;
-            for (Index i = std::max(s, a); i < std::min(t, b); ++i) masks[e][static_cast<std::size_t>(i - a)] = 1;
-        }
-    }
-    return masks;
-}
-
 // ---- model ---------------------------------------------------------------------------
-
-ap::priors::FourierPriorOptions fourier_options(const Settings& s) {
-    ap::priors::FourierPriorOptions o;
-    o.freq_limit = s.freq_limit;
-    o.softness = s.softness;
-    o.smoothing_sigma = s.sigma;
-    return o;
-}
 
 /// Validation loss in eval mode over a split (class-balanced BCE of all its examples).
 double split_loss(ap::nn::Model<float>& model, const gx::BinaryDataset& data, gx::Split split, Index chunk,
@@ -148,9 +107,7 @@ History train(ap::nn::Model<float>& model, Prior& prior, const gx::BinaryDataset
     ap::train::DoubleBackprop<float> step(static_cast<float>(s.lambda));
     ap::train::Adam<float> adam(ap::train::AdamOptions{s.lr});
     std::vector<float> x(B * L * 4), y(B);
-    Eigen::VectorXf best_params = model.parameters(), best_state = model.state();
-    double best = INFINITY;
-    int since_best = 0;
+    examples::EarlyStopping stopping(s.patience);
     const Index steps = batches.batches_per_epoch();
     for (int epoch = 1; epoch <= s.epochs; ++epoch) {
         ap::report::ProgressBar bar(name + " epoch " + std::to_string(epoch), steps);
@@ -175,45 +132,16 @@ History train(ap::nn::Model<float>& model, Prior& prior, const gx::BinaryDataset
         std::snprintf(suffix, sizeof suffix, "train %.4f valid %.4f prior %.4f", h.train_loss.back(), valid,
                       h.prior.back());
         bar.finish(suffix);
-        // Early stopping (SPEC §5): 3 epochs without a validation improvement of 0.001.
-        if (!std::isfinite(valid) || valid < best - 1e-3) {
-            best = std::isfinite(valid) ? valid : best;
-            best_params = model.parameters();
-            best_state = model.state();
-            since_best = 0;
-        } else if (++since_best >= s.patience) {
-            std::cerr << name << ": early stop after epoch " << epoch << " (best valid loss " << best << ")\n";
+        if (stopping.update(valid, model)) {
+            std::cerr << name << ": early stop after epoch " << epoch << " (best valid loss " << stopping.best() << ")\n";
             break;
         }
     }
-    model.parameters() = best_params;
-    model.state() = best_state;
+    stopping.restore(model);
     return h;
 }
 
 // ---- evaluation ----------------------------------------------------------------------
-
-/// Mean normalised magnitude spectrum (smoothed |attribution| track) over the rows.
-std::vector<double> mean_spectrum(const float* attr, const std::vector<Index>& rows, Index L, int sigma) {
-    const auto& plans = ap::fft::real_plans<double>(static_cast<int>(L));
-    const Index bins = L / 2 + 1;
-    std::vector<double> mean(static_cast<std::size_t>(bins), 0.0);
-    ap::fft::AlignedBuffer<double> track(static_cast<std::size_t>(L)), smooth(static_cast<std::size_t>(L));
-    ap::fft::AlignedBuffer<fftw_complex> spec(static_cast<std::size_t>(bins));
-    const auto kernel = ap::priors::gaussian_kernel<double>(sigma);
-    for (Index r : rows) {
-        std::vector<double> a(static_cast<std::size_t>(L * 4));
-        for (Index i = 0; i < L * 4; ++i) a[i] = attr[r * L * 4 + i];
-        ap::priors::detail::channel_abs_sum(a.data(), L, 4, track.data());
-        ap::priors::smooth_same(track.data(), L, kernel, smooth.data());
-        ap::fft::Traits<double>::r2c(plans.r2c, smooth.data(), spec.data());
-        double total = 0;
-        for (Index k = 0; k < bins; ++k) total += std::hypot(spec[k][0], spec[k][1]);
-        if (total == 0) total = 1;
-        for (Index k = 0; k < bins; ++k) mean[k] += std::hypot(spec[k][0], spec[k][1]) / total / double(rows.size());
-    }
-    return mean;
-}
 
 Evaluation evaluate(ap::nn::Model<float>& model, const gx::BinaryDataset& data, const Settings& s,
                     const std::vector<gx::Interval>& sites, bool have_sites, Index chunk) {
@@ -241,29 +169,18 @@ Evaluation evaluate(ap::nn::Model<float>& model, const gx::BinaryDataset& data, 
     for (Index i = 0; i < N; ++i)
         if (labels[i] == 1) positives.push_back(i);
     const ap::ConstTensor3<float> all(ev.attributions.data(), N, L, 4);
-    const auto scores = ap::metrics::fourier_scores(all, fourier_options(s));
-    const auto entropy = ap::metrics::attribution_entropy(all);
-    double fsum = 0, esum = 0;
-    for (Index i : positives) {
-        fsum += scores[i];
-        esum += entropy[i];
-    }
-    ev.metrics["fourier_score"] = positives.empty() ? std::nan("") : fsum / double(positives.size());
-    ev.metrics["entropy"] = positives.empty() ? std::nan("") : esum / double(positives.size());
+    std::vector<std::vector<char>> masks;
     if (have_sites) {
-        const auto masks = site_masks(ev.examples, L, sites);
-        std::vector<Index> with_site;
-        for (Index i : positives)
-            if (std::find(masks[i].begin(), masks[i].end(), 1) != masks[i].end()) with_site.push_back(i);
-        if (!with_site.empty()) {
-            ev.metrics["motif_auprc"] = ap::metrics::motif_auprc(all, masks, with_site);
-            ev.metrics["motif_share"] = ap::metrics::motif_share(all, masks, with_site);
-        }
+        std::vector<std::pair<std::string, Index>> windows;
+        for (const auto& e : ev.examples) windows.emplace_back(e.chrom, e.start);
+        masks = examples::site_masks(windows, L, sites);
     }
+    examples::attribution_metrics(all, positives, examples::fourier_options(s), have_sites ? &masks : nullptr,
+                                  ev.metrics);
     double best = -INFINITY;
     for (Index i : positives)
         if (ev.logits[i] > best) best = ev.logits[i], ev.best_positive = i;
-    if (!positives.empty()) ev.mean_spectrum = mean_spectrum(ev.attributions.data(), positives, L, s.sigma);
+    if (!positives.empty()) ev.mean_spectrum = examples::mean_spectrum(ev.attributions.data(), positives, L, s.sigma);
     return ev;
 }
 
@@ -275,11 +192,7 @@ void write_outputs(const std::string& dir, ap::nn::Model<float>& model, const Ev
     std::ofstream bed(dir + "/examples.bed");
     for (const auto& e : ev.examples) bed << e.chrom << '\t' << e.start << '\t' << e.start + L << '\t' << e.label << '\n';
     if (!bed) throw ap::io_error("train_binary: cannot write " + dir + "/examples.bed");
-    nlohmann::json j;
-    for (const auto& [k, v] : ev.metrics) j[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
-    j["seconds"] = seconds;
-    j["epochs"] = h.train_loss.size();
-    std::ofstream(dir + "/metrics.json") << j.dump(1) << '\n';
+    examples::write_metrics_json(dir + "/metrics.json", ev.metrics, seconds, h.train_loss.size());
 }
 
 // ---- report --------------------------------------------------------------------------
@@ -314,9 +227,7 @@ void write_report(const std::string& path, const std::vector<std::string>& names
 int run(Settings s, bool simulate) {
     const auto t_start = std::chrono::steady_clock::now();
     if (s.threads > 0) omp_set_num_threads(s.threads);
-    const std::vector<std::string> priors_known{"fourier", "smooth", "sparse", "none"};
-    if (std::find(priors_known.begin(), priors_known.end(), s.prior) == priors_known.end())
-        throw ap::invalid_argument("--prior = '" + s.prior + "' is unknown; use fourier, smooth, sparse or none");
+    examples::check_prior_name(s.prior);
     ap::models::BinaryModelOptions mo;
     mo.length = s.length;
     ap::models::make_binary_model<float>(mo);  // fails early, with the minimum length, if too short
@@ -369,20 +280,7 @@ int run(Settings s, bool simulate) {
         std::ofstream(dir + "/INCOMPLETE") << "training did not finish\n";
         const auto t0 = std::chrono::steady_clock::now();
         auto model = ap::models::make_binary_model<float>(mo, s.seed);
-        History h;
-        if (name == "fourier") {
-            ap::priors::FourierPrior<float> p(fourier_options(s));
-            h = train(model, p, data, s, name);
-        } else if (name == "smooth") {
-            ap::priors::SmoothnessPrior<float> p;
-            h = train(model, p, data, s, name);
-        } else if (name == "sparse") {
-            ap::priors::SparsityPrior<float> p;
-            h = train(model, p, data, s, name);
-        } else {
-            ap::priors::NoPrior<float> p;
-            h = train(model, p, data, s, name);
-        }
+        History h = examples::with_prior(name, s, [&](auto& prior) { return train(model, prior, data, s, name); });
         const Index chunk = 2 * 2 * s.batch;  // the training batch size: no re-allocation
         Evaluation ev = evaluate(model, data, s, sites, have_sites, chunk);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -395,27 +293,9 @@ int run(Settings s, bool simulate) {
     // Side-by-side table (stdout) and summary.tsv.
     const std::vector<std::string> keys{"accuracy", "auroc", "auprc", "fourier_score", "motif_auprc",
                                         "motif_share", "entropy", "seconds"};
-    std::ofstream tsv(s.out + "/summary.tsv");
-    tsv << "metric";
-    std::printf("\n%-14s", "metric");
-    for (const auto& n : runs) {
-        tsv << '\t' << n;
-        std::printf("%12s", n.c_str());
-    }
-    tsv << '\n';
-    std::printf("\n");
-    for (const auto& k : keys) {
-        if (evs[0].metrics.count(k) == 0) continue;
-        tsv << k;
-        std::printf("%-14s", k.c_str());
-        for (const auto& ev : evs) {
-            const double v = ev.metrics.count(k) ? ev.metrics.at(k) : std::nan("");
-            tsv << '\t' << v;
-            std::printf("%12.4f", v);
-        }
-        tsv << '\n';
-        std::printf("\n");
-    }
+    std::vector<std::map<std::string, double>> table;
+    for (const auto& ev : evs) table.push_back(ev.metrics);
+    examples::write_summary(s.out + "/summary.tsv", runs, table, keys);
     write_report(s.out + "/report.svg", runs, evs, hs, s.length);
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     std::printf("\noutputs in %s/ (summary.tsv, report.svg, one folder per model); %.0f s in total\n", s.out.c_str(), total);
@@ -433,21 +313,7 @@ int main(int argc, char** argv) {
     app.add_option("--negatives", s.negatives, "negatives BED (default: sampled from the genome away from peaks)");
     app.add_option("--motif-sites", s.motif_sites, "BED of known motif sites (for motif AUPRC and motif share)");
     app.add_option("--length", s.length, "input length (paper: 1000)")->capture_default_str();
-    app.add_option("--epochs", s.epochs, "maximum epochs (early stopping on validation loss)")->capture_default_str();
-    app.add_option("--batch", s.batch, "positives (and negatives) per batch, each doubled by its reverse complement")->capture_default_str();
-    app.add_option("--lr", s.lr, "Adam learning rate")->capture_default_str();
-    app.add_option("--prior", s.prior, "fourier | smooth | sparse | none")->capture_default_str();
-    app.add_option("--lambda", s.lambda, "prior weight")->capture_default_str();
-    app.add_option("--freq-limit", s.freq_limit, "Fourier prior: bins with weight 1")->capture_default_str();
-    app.add_option("--softness", s.softness, "Fourier prior: decay beyond the limit")->capture_default_str();
-    app.add_option("--sigma", s.sigma, "Fourier prior: smoothing sigma (0 = none)")->capture_default_str();
-    app.add_option("--seed", s.seed, "random seed")->capture_default_str();
-    app.add_option("--threads", s.threads, "OpenMP threads (0 = all cores)")->capture_default_str();
-    app.add_option("--valid-chroms", s.valid_chroms, "validation chromosomes")->delimiter(',');
-    app.add_option("--test-chroms", s.test_chroms, "test chromosomes")->delimiter(',');
-    app.add_option("--jitter", s.jitter, "random shift of training windows (bases)")->capture_default_str();
-    app.add_flag("--compare", s.compare, "also train without a prior, same seed and data");
-    app.add_option("--out", s.out, "output directory")->capture_default_str();
+    examples::add_run_options(app, s, "positives (and negatives) per batch, each doubled by its reverse complement");
     app.add_option("--sim-positives", s.sim_positives, "simulation (no --fasta/--peaks): positive regions")
         ->capture_default_str();
     app.add_option("--sim-chrom-length", s.sim_chromosome_length, "simulation: length of each of 4 chromosomes")

@@ -125,6 +125,42 @@ TEST(ProfileModel, MismatchedOutputLengthIsAClearError) {
     }
 }
 
+// initialize_counts_head: the log counts no longer depend on the control totals, and the
+// counts bias holds the given means; the profile head is unchanged.
+TEST(ProfileModel, InitializeCountsHeadIgnoresControlsAndSetsTheBias) {
+    for (Controls c : {Controls::matched, Controls::shared, Controls::none}) {
+        const Index T = 2;
+        const auto o = small(c, T);
+        auto model = ap::models::make_profile_model<double>(o, 4);
+        const std::vector<double> means{5.0, 6.0, 7.0, 8.0};
+        ProfileProblem pb(T, c);
+        const bool with_control = c != Controls::none;
+        model.forward(pb.inputs(with_control), ap::nn::Mode::eval);
+        const auto profile_before = std::vector<double>(model.output(0).data, model.output(0).data + model.output(0).size());
+        ap::models::initialize_counts_head(model, o, means);
+        model.forward(pb.inputs(with_control), ap::nn::Mode::eval);
+        const auto counts = std::vector<double>(model.output(1).data, model.output(1).data + model.output(1).size());
+        EXPECT_EQ(profile_before, std::vector<double>(model.output(0).data, model.output(0).data + model.output(0).size()));
+        if (with_control) {
+            for (double& v : pb.control) v = v * 100 + 7;
+            model.forward(pb.inputs(true), ap::nn::Mode::eval);
+            for (std::size_t i = 0; i < counts.size(); ++i) EXPECT_DOUBLE_EQ(model.output(1).data[i], counts[i]);
+        }
+        for (const auto& t : ap::io::model_tensors(model)) {
+            const bool counts_bias = c == Controls::none ? t.name == "count_dense.bias"
+                                                         : t.name.rfind("count_mix.", 0) == 0 && t.name.find(".bias") != std::string::npos;
+            if (!counts_bias) continue;
+            const Index task = c == Controls::none ? 0 : std::stoi(t.name.substr(10));
+            for (Index k = 0; k < t.size; ++k)
+                EXPECT_DOUBLE_EQ(model.parameters()[t.offset + k], means[static_cast<std::size_t>(task * 2 + k)]) << t.name;
+        }
+    }
+    auto model = ap::models::make_profile_model<double>(small(Controls::matched, 2), 4);
+    EXPECT_THROW(ap::models::initialize_counts_head(model, small(Controls::matched, 2), {1.0}), ap::invalid_argument);
+    EXPECT_THROW(ap::models::initialize_counts_head(model, small(Controls::matched, 2), {1.0, 2.0, NAN, 3.0}),
+                 ap::invalid_argument);
+}
+
 TEST(ProfileStep, MatchedControlsTwoTasksMatchesFiniteDifferences) {
     EXPECT_LT(step_error(Controls::matched, 2, ap::train::ProfileWeighting::probabilities), 1e-6);
 }

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "attrprior/io/weights.hpp"
 #include "attrprior/nn/activation.hpp"
 #include "attrprior/nn/channels.hpp"
 #include "attrprior/nn/conv1d.hpp"
@@ -97,6 +98,47 @@ nn::Model<Scalar> make_profile_model(const ProfileModelOptions& o = ProfileModel
     m.set_outputs({profile, counts});
     m.compile(seed);
     return m;
+}
+
+/// Starts the counts head at the data: the bias of the layer that outputs the log counts
+/// (count_mix.t with controls, count_dense without) is set to mean_log_counts (one value
+/// per task x strand channel, e.g. the training set's mean log(1 + total)), and the
+/// count_mix weights that read the control totals are set to 0.
+/// Why: the control totals enter raw (SPEC §5), so a random initial weight on them adds
+/// weight x total (tens of log units for typical controls) to the prediction, and Adam,
+/// which moves a weight by about lr per step, needs thousands of steps to undo that and to
+/// carry the bias to log(1 + typical count) (5-10). The profile head is untouched.
+template <class Scalar>
+void initialize_counts_head(nn::Model<Scalar>& model, const ProfileModelOptions& o,
+                            const std::vector<double>& mean_log_counts) {
+    const Index T = o.tasks, S = o.strands;
+    require(static_cast<Index>(mean_log_counts.size()) == T * S, "initialize_counts_head", "mean_log_counts.size()",
+            mean_log_counts.size(), "must equal tasks x strands = ", T * S);
+    for (double v : mean_log_counts)
+        require(std::isfinite(v), "initialize_counts_head", "mean_log_counts", v, "must be finite");
+    auto params = model.parameters();
+    const auto tensors = io::model_tensors(model);
+    const auto find = [&](const std::string& name) -> const io::ModelTensor& {
+        for (const auto& t : tensors)
+            if (t.name == name) return t;
+        throw invalid_argument("initialize_counts_head: the model has no tensor '" + name +
+                               "' (was it built by make_profile_model with these options?)");
+    };
+    if (o.controls == Controls::none) {
+        const auto& bias = find("count_dense.bias");
+        for (Index k = 0; k < T * S; ++k) params[bias.offset + k] = Scalar(mean_log_counts[static_cast<std::size_t>(k)]);
+    } else {
+        for (Index t = 0; t < T; ++t) {
+            const std::string name = "count_mix." + std::to_string(t);
+            const auto& weight = find(name + ".weight");  // [S, 2S, 1]: inputs = task strands, then control strands
+            const auto& bias = find(name + ".bias");
+            for (Index out = 0; out < S; ++out) {
+                for (Index in = S; in < 2 * S; ++in) params[weight.offset + out * 2 * S + in] = Scalar(0);
+                params[bias.offset + out] = Scalar(mean_log_counts[static_cast<std::size_t>(t * S + out)]);
+            }
+        }
+    }
+    model.parameters() = params;
 }
 
 }  // namespace attrprior::models
