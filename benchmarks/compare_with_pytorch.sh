@@ -21,6 +21,9 @@ for b in "128 1000" "512 1000" "128 2114"; do set -- $b; "$py" "$torch" prior --
 echo "== one Adam step of the binary model, B 256 L 1000 float, 2 threads"
 "$build/benchmarks/bench_step" --benchmark_filter=BinaryStep --benchmark_repetitions=3 --benchmark_min_time=1 2>&1 | grep -E "^BM"
 for a in "" "--no-bn" "--no-prior"; do "$py" "$torch" time --batch 256 --length 1000 --threads 2 --steps 3 $a; done
+echo "== one Adam step of the profile model, B 64, 1346 -> 1000, 1 task x 2 strands, matched controls, float, 2 threads"
+"$build/benchmarks/bench_step" --benchmark_filter=ProfileStep --benchmark_repetitions=3 2>&1 | grep -E "^BM"
+"$py" "$(dirname "$0")/../tests/reference/torch_profile.py" time --batch 64 --threads 2 --repeats 3
 echo "== peak memory (max RSS, KiB) of one step"
 /usr/bin/time -f "attrprior prior_bn max RSS %M KiB" "$build/benchmarks/bench_step" --benchmark_filter=prior_bn --benchmark_min_time=0.01 > /dev/null
 /usr/bin/time -f "pytorch   prior_bn max RSS %M KiB" "$py" "$torch" time --batch 256 --length 1000 --threads 2 --steps 1 > /dev/null
