@@ -17,7 +17,8 @@ TEST(Conv1d, ForwardMatchesDirectSum) {
     // PyTorch semantics: y[t, o] = b[o] + sum_{c, j} W[o, c, j] x[t*s + j*d - pad, c].
     for (auto [stride, dilation, pad] : {std::tuple{1, 1, Padding::valid}, std::tuple{2, 1, Padding::valid},
                                          std::tuple{1, 3, Padding::valid}, std::tuple{1, 2, Padding::same},
-                                         std::tuple{1, 1, Padding::same}}) {
+                                         std::tuple{1, 1, Padding::same}, std::tuple{2, 2, Padding::valid},
+                                         std::tuple{1, 4, Padding::same}}) {
         Conv1dOptions o{3, 2, 4, stride, dilation, pad, true};
         Conv1d<double> conv(o);
         std::vector<double> p(conv.parameter_count()), g(p.size());
@@ -65,7 +66,11 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{{3, 2, 3, 2, 1, Padding::valid, true}, 11},
                       ConvCase{{2, 3, 3, 1, 2, Padding::same, true}, 9},
                       ConvCase{{3, 4, 4, 1, 1, Padding::same, false}, 8},
-                      ConvCase{{2, 2, 3, 1, 3, Padding::valid, true}, 10}));
+                      ConvCase{{2, 2, 3, 1, 3, Padding::valid, true}, 10},
+                      // dilated, stride 1: the explicit-im2col path; even kernel = asymmetric padding
+                      ConvCase{{2, 3, 4, 1, 2, Padding::same, true}, 11},
+                      // dilated with stride 2: the per-tap path
+                      ConvCase{{2, 2, 3, 2, 2, Padding::valid, true}, 13}));
 
 TEST(Conv1d, ThreadCountDoesNotChangeResults) {
     Conv1d<float> conv(Conv1dOptions{4, 8, 7, 1, 1, Padding::valid, true});
