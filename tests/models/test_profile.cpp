@@ -5,6 +5,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -171,6 +172,40 @@ TEST(ProfileStep, SharedControlsLogProbabilityTargetMatchesFiniteDifferences) {
 
 TEST(ProfileStep, NoControlsOneTaskMatchesFiniteDifferences) {
     EXPECT_LT(step_error(Controls::none, 1, ap::train::ProfileWeighting::probabilities), 1e-6);
+}
+
+// Threads split examples (convolutions, residual sums, gradient splits): 1 and 3 threads
+// must give the same step up to the order of the weight-gradient reduction.
+TEST(ProfileStep, ThreadCountDoesNotChangeTheStep) {
+    auto o = small(Controls::matched, 1);
+    o.input_length = 1000;  // large enough for every parallel region to use its threads
+    o.output_length = 980;
+    o.filters = 8;
+    const Index B = 8, O = o.output_length;
+    std::mt19937_64 gen(11);
+    std::uniform_int_distribution<int> base(0, 3), reads(0, 5);
+    std::vector<double> x(B * o.input_length * 4, 0.0), control(B * O * 2), counts(B * O * 2);
+    for (Index i = 0; i < B * o.input_length; ++i) x[i * 4 + base(gen)] = 1.0;
+    for (double& v : control) v = reads(gen);
+    for (double& v : counts) v = reads(gen);
+    const std::vector<ap::ConstTensor3<double>> inputs{{x.data(), B, o.input_length, 4}, {control.data(), B, O, 2}};
+    const Eigen::VectorXi status = Eigen::VectorXi::Ones(B);
+    std::vector<Eigen::VectorXd> grads;
+    std::vector<double> totals;
+    const int saved = omp_get_max_threads();
+    for (int threads : {1, 3}) {
+        omp_set_num_threads(threads);
+        auto model = ap::models::make_profile_model<double>(o, 5);
+        ap::priors::FourierPrior<double> prior;
+        ap::train::ProfileLoss<double> loss;
+        ap::train::DoubleBackprop<double, ap::train::ProfileTarget> step(50.0);
+        totals.push_back(step.step(model, prior, loss, inputs, {counts.data(), B, O, 2}, status).total);
+        grads.push_back(model.gradients());
+    }
+    omp_set_num_threads(saved);
+    EXPECT_NEAR(totals[0], totals[1], 1e-12 * std::fabs(totals[0]));
+    EXPECT_LT((grads[0] - grads[1]).cwiseAbs().maxCoeff(), 1e-10 * grads[0].cwiseAbs().maxCoeff());
+    EXPECT_GT(grads[0].cwiseAbs().maxCoeff(), 0.0);
 }
 
 // ---- PyTorch reference ---------------------------------------------------------------
