@@ -270,35 +270,22 @@ int run(Settings s, bool simulate) {
     gx::BinaryDataset data(fasta, peaks, negatives, dopt);
     std::cerr << data.report().summary() << "\n";
 
-    std::vector<std::string> runs{s.prior};
-    if ((s.compare || simulate) && s.prior != "none") runs.push_back("none");
-    std::vector<Evaluation> evs;
-    std::vector<History> hs;
-    for (const std::string& name : runs) {
-        const std::string dir = s.out + "/" + name;
-        fs::create_directories(dir);
-        std::ofstream(dir + "/INCOMPLETE") << "training did not finish\n";
-        const auto t0 = std::chrono::steady_clock::now();
+    const auto runs = examples::run_names(s.prior, s.compare || simulate);
+    const auto [evs, hs] = examples::run_all<Evaluation>(runs, s.out, [&](const std::string& name, const std::string& dir,
+                                                                            auto t0) {
         auto model = ap::models::make_binary_model<float>(mo, s.seed);
         History h = examples::with_prior(name, s, [&](auto& prior) { return train(model, prior, data, s, name); });
         const Index chunk = 2 * 2 * s.batch;  // the training batch size: no re-allocation
         Evaluation ev = evaluate(model, data, s, sites, have_sites, chunk);
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        write_outputs(dir, model, ev, s.length, seconds, h);
-        ev.metrics["seconds"] = seconds;
-        fs::remove(dir + "/INCOMPLETE");
-        evs.push_back(std::move(ev));
-        hs.push_back(std::move(h));
-    }
-    // Side-by-side table (stdout) and summary.tsv.
-    const std::vector<std::string> keys{"accuracy", "auroc", "auprc", "fourier_score", "motif_auprc",
-                                        "motif_share", "entropy", "seconds"};
-    std::vector<std::map<std::string, double>> table;
-    for (const auto& ev : evs) table.push_back(ev.metrics);
-    examples::write_summary(s.out + "/summary.tsv", runs, table, keys);
+        write_outputs(dir, model, ev, s.length, examples::seconds_since(t0), h);
+        return std::pair{std::move(ev), std::move(h)};
+    });
+    examples::write_summary(s.out + "/summary.tsv", runs, evs,
+                            {"accuracy", "auroc", "auprc", "fourier_score", "motif_auprc", "motif_share", "entropy",
+                             "seconds"});
     write_report(s.out + "/report.svg", runs, evs, hs, s.length);
-    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    std::printf("\noutputs in %s/ (summary.tsv, report.svg, one folder per model); %.0f s in total\n", s.out.c_str(), total);
+    std::printf("\noutputs in %s/ (summary.tsv, report.svg, one folder per model); %.0f s in total\n", s.out.c_str(),
+                examples::seconds_since(t_start));
     return 0;
 }
 

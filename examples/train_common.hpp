@@ -10,9 +10,11 @@
 #include <attrprior/genomics/intervals.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -215,6 +217,41 @@ inline void attribution_metrics(ap::ConstTensor3<float> all, const std::vector<I
     out["motif_share"] = ap::metrics::motif_share(all, *masks, with_site);
 }
 
+/// The runs of a comparison: `prior`, then "none" when compare is asked (or implied) and
+/// the prior is not already "none".
+inline std::vector<std::string> run_names(const std::string& prior, bool compare) {
+    std::vector<std::string> runs{prior};
+    if (compare && prior != "none") runs.push_back("none");
+    return runs;
+}
+
+/// Trains and evaluates one model per run into <out>/<name>/, which holds an INCOMPLETE
+/// marker until its run finished. run(name, dir, t0) trains, evaluates, writes the
+/// outputs and returns {evaluation, history}; the evaluation (any type with a `metrics`
+/// map) gets "seconds" = the run's wall time. Returns the evaluations and histories.
+template <class Evaluation, class Run>
+std::pair<std::vector<Evaluation>, std::vector<History>> run_all(const std::vector<std::string>& runs,
+                                                                 const std::string& out, Run&& run) {
+    std::pair<std::vector<Evaluation>, std::vector<History>> results;
+    for (const std::string& name : runs) {
+        const std::string dir = out + "/" + name;
+        std::filesystem::create_directories(dir);
+        std::ofstream(dir + "/INCOMPLETE") << "training did not finish\n";
+        const auto t0 = std::chrono::steady_clock::now();
+        auto [ev, h] = run(name, dir, t0);
+        ev.metrics["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::filesystem::remove(dir + "/INCOMPLETE");
+        results.first.push_back(std::move(ev));
+        results.second.push_back(std::move(h));
+    }
+    return results;
+}
+
+/// Seconds since t0.
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 /// metrics.json: every metric (NaN as null), seconds and epochs.
 inline void write_metrics_json(const std::string& path, const std::map<std::string, double>& metrics, double seconds,
                                std::size_t epochs) {
@@ -229,9 +266,11 @@ inline void write_metrics_json(const std::string& path, const std::map<std::stri
 
 /// Prints the side-by-side table of `keys` (those the first run has) and writes it as
 /// summary.tsv.
-inline void write_summary(const std::string& path, const std::vector<std::string>& runs,
-                          const std::vector<std::map<std::string, double>>& metrics,
-                          const std::vector<std::string>& keys) {
+template <class Evaluation>
+void write_summary(const std::string& path, const std::vector<std::string>& runs, const std::vector<Evaluation>& evs,
+                   const std::vector<std::string>& keys) {
+    std::vector<std::map<std::string, double>> metrics;
+    for (const auto& ev : evs) metrics.push_back(ev.metrics);
     std::ofstream tsv(path);
     tsv << "metric";
     std::printf("\n%-17s", "metric");

@@ -425,35 +425,22 @@ int run(Settings s, bool simulated) {
     const gx::ProfileDataset data(fasta, gx::read_narrowpeak(s.peaks), signal_ptrs, control_ptrs, dopt);
     std::cerr << data.report().summary() << "\n";
 
-    std::vector<std::string> runs{s.prior};
-    if ((s.compare || simulated) && s.prior != "none") runs.push_back("none");
-    std::vector<Evaluation> evs;
-    std::vector<History> hs;
-    for (const std::string& name : runs) {
-        const std::string dir = s.out + "/" + name;
-        fs::create_directories(dir);
-        std::ofstream(dir + "/INCOMPLETE") << "training did not finish\n";
-        const auto t0 = std::chrono::steady_clock::now();
+    const auto runs = examples::run_names(s.prior, s.compare || simulated);
+    const auto [evs, hs] = examples::run_all<Evaluation>(runs, s.out, [&](const std::string& name, const std::string& dir,
+                                                                            auto t0) {
         auto model = ap::models::make_profile_model<float>(mo, s.seed);
         ap::models::initialize_counts_head(model, mo, mean_log_counts(data));
         History h = examples::with_prior(name, s, [&](auto& prior) { return train(model, prior, data, s, name); });
         Evaluation ev = evaluate(model, data, s, s.motif_sites.empty() ? nullptr : &sites);
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        write_outputs(dir, model, ev, data, seconds, h);
-        ev.metrics["seconds"] = seconds;
-        fs::remove(dir + "/INCOMPLETE");
-        evs.push_back(std::move(ev));
-        hs.push_back(std::move(h));
-    }
-    std::vector<std::map<std::string, double>> table;
-    for (const auto& ev : evs) table.push_back(ev.metrics);
-    examples::write_summary(s.out + "/summary.tsv", runs, table,
+        write_outputs(dir, model, ev, data, examples::seconds_since(t0), h);
+        return std::pair{std::move(ev), std::move(h)};
+    });
+    examples::write_summary(s.out + "/summary.tsv", runs, evs,
                             {"profile_jsd", "profile_pearson", "profile_spearman", "counts_pearson", "counts_spearman",
                              "fourier_score", "motif_auprc", "motif_share", "entropy", "seconds"});
     write_report(s.out + "/report.svg", runs, evs, hs, data);
-    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     std::printf("\noutputs in %s/ (summary.tsv, report.svg, one folder per model); %.0f s in total\n", s.out.c_str(),
-                total);
+                examples::seconds_since(t_start));
     return 0;
 }
 
