@@ -74,7 +74,6 @@ public:
 
 private:
     /// Below this many elements the passes run on one thread.
-    static constexpr Index kParallelWork = Index(1) << 15;
 
     using Array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
     static Eigen::Map<const Array> flat(ConstTensor t, Index b, Index n) {

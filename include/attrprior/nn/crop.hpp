@@ -84,7 +84,6 @@ public:
     }
 
 private:
-    static constexpr Index kParallelWork = Index(1) << 15;
 
     Index output_length_;
 };

@@ -96,7 +96,6 @@ public:
     }
 
 private:
-    static constexpr Index kParallelWork = Index(1) << 15;
     static constexpr std::uint64_t kGamma = 0x9e3779b97f4a7c15ULL;
 
     /// One splitmix64 step: x + gamma through the splitmix64 finaliser.

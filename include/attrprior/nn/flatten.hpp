@@ -74,7 +74,6 @@ public:
     }
 
 private:
-    static constexpr Index kParallelWork = Index(1) << 15;
 
     using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     using Map = Eigen::Map<Matrix>;

@@ -26,6 +26,9 @@
 
 namespace attrprior::nn {
 
+/// Elementwise passes below this many elements run on one thread: forking costs more.
+inline constexpr Index kParallelWork = Index(1) << 15;
+
 /// Train mode uses batch statistics (BatchNorm) and random masks (Dropout).
 enum class Mode { train, eval };
 

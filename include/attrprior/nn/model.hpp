@@ -442,7 +442,6 @@ private:
     }
 
     using RowMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    static constexpr Index kParallelWork = Index(1) << 15;  // elements below which threads cost more
     std::vector<Shape> input_shapes_;
     std::vector<Node> nodes_;
     std::vector<int> outputs_;

@@ -142,7 +142,6 @@ public:
     }
 
 private:
-    static constexpr Index kParallelWork = Index(1) << 15;
 
     /// Output shape of `in`, after checking that the cached argmax belongs to its shape.
     Shape check_cache(ConstTensor in, const char* where) const {
@@ -224,7 +223,6 @@ public:
     }
 
 private:
-    static constexpr Index kParallelWork = Index(1) << 15;
 
     /// y[c] = sum_t x[t, c] / L (the channel loop is innermost and contiguous).
     static void mean_row(const Scalar* __restrict x, Index L, Index C, Scalar* __restrict y) {
