@@ -533,6 +533,27 @@ TEST(ProfileDataset, BigWigTracksGiveTheSameExamples) {
     }
 }
 
+// A bad value read from a bigWig is reported with the file's path (and, for a negative
+// value, the likely cause: a minus strand stored as negative numbers).
+TEST(ProfileDataset, BadBigWigValueNamesTheFile) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(2, 0);
+    const fs::path dir = scratch_root() / "bigwig_negative";
+    fs::create_directories(dir);
+    ag::CoverageTrack minus(genome().chromosomes());
+    for (auto& v : minus.values("chr1")) v = -1.0f;
+    const std::string path = (dir / "minus_negative.bw").string();
+    ag::write_bigwig(minus, path);
+    ag::write_bigwig(*t.owned[0], (dir / "plus.bw").string());
+    const ag::BigWigReader plus((dir / "plus.bw").string()), negative(path);
+    const std::vector<const ag::BigWigReader*> signal{&plus, &negative}, none;
+    const std::string m = error_message<attrprior::numeric_error>(
+        [&] { ag::ProfileDataset(fasta, many_peaks(), signal, none, options(2, 0)); });
+    EXPECT_THAT(m, HasSubstr(path));
+    EXPECT_THAT(m, HasSubstr("signal track 1 (task 0, minus)"));
+    EXPECT_THAT(m, HasSubstr("negated"));
+}
+
 // ---------------------------------------------------------------- skips and splits
 
 TEST(ProfileDataset, SkipsAreCountedWithMessagesNamingThePeak) {

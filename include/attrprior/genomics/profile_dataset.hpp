@@ -34,9 +34,11 @@
 #include <cstdint>
 #include <random>
 #include <sstream>
+#include <type_traits>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "attrprior/core/error.hpp"
@@ -47,6 +49,14 @@
 #include "attrprior/genomics/sequence.hpp"
 
 namespace attrprior::genomics {
+
+namespace detail {
+/// Tracks that know their file (BigWigReader) have path(); messages then name it.
+template <class Track, class = void>
+struct has_path : std::false_type {};
+template <class Track>
+struct has_path<Track, std::void_t<decltype(std::declval<const Track&>().path())>> : std::true_type {};
+}  // namespace detail
 
 /// Options of ProfileDataset (defaults: the paper's profile model, SPEC §5).
 struct ProfileDatasetOptions {
@@ -127,6 +137,11 @@ public:
 
         std::vector<const Track*> tracks(signal);
         tracks.insert(tracks.end(), controls.begin(), controls.end());
+        for (std::size_t k = 0; k < tracks.size(); ++k) {
+            std::string name = track_name(static_cast<std::ptrdiff_t>(k));
+            if constexpr (detail::has_path<Track>::value) name += " '" + tracks[k]->path() + "'";
+            track_names_.push_back(std::move(name));
+        }
         check_lengths(fasta, tracks);
         const Index J = o.max_jitter, Lw = o.input_length + 2 * J, Ow = o.output_length + 2 * J;
         const Index K = static_cast<Index>(tracks.size());
@@ -151,7 +166,8 @@ public:
                                               [&](const Track* t) { return !t->has_chromosome(p.chrom); });
             if (missing != tracks.end()) {
                 skip(report_.skipped_missing_track,
-                     attrprior::detail::concat("chromosome absent from ", track_name(missing - tracks.begin())));
+                     attrprior::detail::concat("chromosome absent from ",
+                                               track_names_[static_cast<std::size_t>(missing - tracks.begin())]));
                 continue;
             }
             if (in_start < 0 || in_start + Lw > fasta.length(p.chrom)) {
@@ -184,8 +200,10 @@ public:
                     const float v = column[static_cast<std::size_t>(j)];
                     if (!std::isfinite(v) || v < 0) {
                         throw numeric_error(attrprior::detail::concat(
-                            "ProfileDataset: ", track_name(k), " has the value ", v, " at ", p.chrom, ":",
-                            out_start + j, " (coverage must be finite and >= 0)"));
+                            "ProfileDataset: ", track_names_[static_cast<std::size_t>(k)], " has the value ", v,
+                            " at ", p.chrom, ":", out_start + j, " (coverage must be finite and >= 0",
+                            v < 0 ? "; a minus-strand track stored as negative values must be negated first" : "",
+                            ")"));
                     }
                     profiles_[base + static_cast<std::size_t>(j * K + k)] = v;
                 }
@@ -241,11 +259,10 @@ public:
         const Index L = options_.input_length, O = options_.output_length, Lw = L + 2 * J, Ow = O + 2 * J;
         const Index P = profile_channels(), C = control_tracks_, K = P + C, S = options_.strands;
         const char* seq = bases_.data() + i * Lw + J + shift;
-        for (Index pos = 0; pos < L; ++pos) {
-            const Index src = reverse_complement ? L - 1 - pos : pos;
-            int c = detail::base_channel(seq[src]);
-            if (reverse_complement && c >= 0) c = 3 - c;
-            for (int k = 0; k < 4; ++k) x[pos * 4 + k] = Scalar(k == c ? 1 : 0);
+        if (reverse_complement) {
+            one_hot_reverse_complement(seq, static_cast<std::size_t>(L), x);
+        } else {
+            one_hot(seq, static_cast<std::size_t>(L), x);
         }
         const float* tracks = profiles_.data() + i * Ow * K + (J + shift) * K;
         for (Index pos = 0; pos < O; ++pos) {
@@ -282,7 +299,7 @@ private:
                 const Index a = tracks[k]->length(chrom), b = fasta.length(chrom);
                 if (a != b) {
                     throw invalid_argument(attrprior::detail::concat(
-                        "ProfileDataset: ", track_name(static_cast<std::ptrdiff_t>(k)), " has chromosome '", chrom,
+                        "ProfileDataset: ", track_names_[k], " has chromosome '", chrom,
                         "' of length ", a, " but '", fasta.path(), "' has it with length ", b,
                         " (different genome assemblies?)"));
                 }
@@ -292,6 +309,7 @@ private:
 
     ProfileDatasetOptions options_;
     Index tasks_ = 0, control_tracks_ = 0;
+    std::vector<std::string> track_names_;  // for messages: role, and the file when the track has a path()
     ProfileDatasetReport report_;
     std::vector<ProfileExample> examples_;
     std::array<std::vector<Index>, 3> split_index_;

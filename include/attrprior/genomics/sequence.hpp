@@ -29,11 +29,10 @@ constexpr int base_channel(char c) {
 
 }  // namespace detail
 
-/// Writes the seq.size() x 4 one-hot encoding of seq to out (which must hold
-/// 4 * seq.size() elements). Non-ACGT characters give all-zero rows.
+/// Writes the n x 4 one-hot encoding of the bases seq[0..n) to out (which must hold
+/// 4 * n elements). Non-ACGT characters give all-zero rows.
 template <class Scalar>
-void one_hot(const std::string& seq, Scalar* out) {
-    const std::size_t n = seq.size();
+void one_hot(const char* seq, std::size_t n, Scalar* out) {
     for (std::size_t i = 0; i < n; ++i) {
         Scalar* row = out + 4 * i;
         row[0] = row[1] = row[2] = row[3] = Scalar(0);
@@ -42,17 +41,28 @@ void one_hot(const std::string& seq, Scalar* out) {
     }
 }
 
-/// Writes the one-hot encoding of the reverse complement of seq to out (4 * seq.size()
+/// The same for a whole string.
+template <class Scalar>
+void one_hot(const std::string& seq, Scalar* out) {
+    one_hot(seq.data(), seq.size(), out);
+}
+
+/// Writes the one-hot encoding of the reverse complement of seq[0..n) to out (4 * n
 /// elements); equal to reverse_complement_one_hot applied to one_hot(seq).
 template <class Scalar>
-void one_hot_reverse_complement(const std::string& seq, Scalar* out) {
-    const std::size_t n = seq.size();
+void one_hot_reverse_complement(const char* seq, std::size_t n, Scalar* out) {
     for (std::size_t i = 0; i < n; ++i) {
         Scalar* row = out + 4 * (n - 1 - i);
         row[0] = row[1] = row[2] = row[3] = Scalar(0);
         const int c = detail::base_channel(seq[i]);
         if (c >= 0) row[3 - c] = Scalar(1);
     }
+}
+
+/// The same for a whole string.
+template <class Scalar>
+void one_hot_reverse_complement(const std::string& seq, Scalar* out) {
+    one_hot_reverse_complement(seq.data(), seq.size(), out);
 }
 
 /// Reverse complement of a sequence, keeping case: A<->T, C<->G (a<->t, c<->g); N stays
