@@ -225,6 +225,11 @@ inline std::vector<std::string> run_names(const std::string& prior, bool compare
     return runs;
 }
 
+/// Seconds since t0.
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 /// Trains and evaluates one model per run into <out>/<name>/, which holds an INCOMPLETE
 /// marker until its run finished. run(name, dir, t0) trains, evaluates, writes the
 /// outputs and returns {evaluation, history}; the evaluation (any type with a `metrics`
@@ -239,17 +244,12 @@ std::pair<std::vector<Evaluation>, std::vector<History>> run_all(const std::vect
         std::ofstream(dir + "/INCOMPLETE") << "training did not finish\n";
         const auto t0 = std::chrono::steady_clock::now();
         auto [ev, h] = run(name, dir, t0);
-        ev.metrics["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        ev.metrics["seconds"] = seconds_since(t0);
         std::filesystem::remove(dir + "/INCOMPLETE");
         results.first.push_back(std::move(ev));
         results.second.push_back(std::move(h));
     }
     return results;
-}
-
-/// Seconds since t0.
-inline double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 /// metrics.json: every metric (NaN as null), seconds and epochs.

@@ -173,6 +173,14 @@ History train(ap::nn::Model<float>& model, Prior& prior, const gx::ProfileDatase
     return h;
 }
 
+std::vector<double> softmax(std::vector<double> z) {
+    const double top = *std::max_element(z.begin(), z.end());
+    double total = 0;
+    for (double& v : z) total += (v = std::exp(v - top));
+    for (double& v : z) v /= total;
+    return z;
+}
+
 Evaluation evaluate(ap::nn::Model<float>& model, const gx::ProfileDataset& data, const Settings& s,
                     const std::vector<gx::Interval>* sites) {
     Evaluation ev;
@@ -215,13 +223,22 @@ Evaluation evaluate(ap::nn::Model<float>& model, const gx::ProfileDataset& data,
                                   sites != nullptr ? &masks : nullptr, ev.metrics);
     ev.mean_spectrum = examples::mean_spectrum(ev.attributions.data(), all, L, s.sigma);
 
-    // The example shown in the report: the best mean profile Pearson over its tracks.
+    // The example shown in the report: the best mean Pearson (observed counts vs predicted
+    // probabilities) over its profiles with reads.
     double best = -INFINITY;
+    std::vector<double> obs(static_cast<std::size_t>(O)), pred(obs.size());
     for (Index i = 0; i < N; ++i) {
-        const auto one = ap::metrics::profile_metrics(ap::ConstTensor3<float>(ev.observed.data() + i * O * P, 1, O, P),
-                                                      ap::ConstTensor3<float>(ev.logits.data() + i * O * P, 1, O, P),
-                                                      ap::ConstTensor3<float>(ev.log_counts.data() + i * P, 1, 1, P));
-        if (std::isfinite(one.profile_pearson) && one.profile_pearson > best) best = one.profile_pearson, ev.best = i;
+        double sum = 0;
+        int used = 0;
+        for (Index k = 0; k < P; ++k) {
+            for (Index o = 0; o < O; ++o) {
+                obs[static_cast<std::size_t>(o)] = ev.observed[(i * O + o) * P + k];
+                pred[static_cast<std::size_t>(o)] = ev.logits[(i * O + o) * P + k];  // softmax below
+            }
+            const double r = ap::metrics::pearson(obs, softmax(pred));
+            if (std::isfinite(r)) sum += r, ++used;
+        }
+        if (used > 0 && sum / used > best) best = sum / used, ev.best = i;
     }
     return ev;
 }
@@ -360,10 +377,10 @@ std::vector<std::unique_ptr<gx::BigWigReader>> open_tracks(const std::vector<std
     std::vector<std::unique_ptr<gx::BigWigReader>> tracks;
     for (std::size_t t = 0; t < plus.size(); ++t) {
         tracks.push_back(std::make_unique<gx::BigWigReader>(plus[t]));
-        gx::check_chromosomes(*tracks.back(), chroms, "--" + what + "-plus " + plus[t]);
+        gx::check_chromosomes(*tracks.back(), chroms, "--" + what + "-plus");
         if (!minus.empty()) {
             tracks.push_back(std::make_unique<gx::BigWigReader>(minus[t]));
-            gx::check_chromosomes(*tracks.back(), chroms, "--" + what + "-minus " + minus[t]);
+            gx::check_chromosomes(*tracks.back(), chroms, "--" + what + "-minus");
         }
     }
     return tracks;
@@ -379,8 +396,7 @@ int run(Settings s, bool simulated) {
         throw ap::invalid_argument("--weighting = '" + s.weighting + "' is unknown; use probabilities or log_probabilities");
     ap::models::ProfileModelOptions mo;
     mo.input_length = s.input_length;
-    Index trimmed = mo.first_kernel - 1 + mo.profile_kernel - 1;
-    for (Index d : mo.dilations) trimmed += d * (mo.dilated_kernel - 1);
+    const Index trimmed = ap::models::profile_trimmed_positions(mo);
     mo.output_length = s.output_length > 0 ? s.output_length : s.input_length - trimmed;
     mo.filters = s.filters;
     if (mo.output_length < 1)
@@ -425,11 +441,12 @@ int run(Settings s, bool simulated) {
     const gx::ProfileDataset data(fasta, gx::read_narrowpeak(s.peaks), signal_ptrs, control_ptrs, dopt);
     std::cerr << data.report().summary() << "\n";
 
+    const std::vector<double> counts_start = mean_log_counts(data);
     const auto runs = examples::run_names(s.prior, s.compare || simulated);
     const auto [evs, hs] = examples::run_all<Evaluation>(runs, s.out, [&](const std::string& name, const std::string& dir,
                                                                             auto t0) {
         auto model = ap::models::make_profile_model<float>(mo, s.seed);
-        ap::models::initialize_counts_head(model, mo, mean_log_counts(data));
+        ap::models::initialize_counts_head(model, mo, counts_start);
         History h = examples::with_prior(name, s, [&](auto& prior) { return train(model, prior, data, s, name); });
         Evaluation ev = evaluate(model, data, s, s.motif_sites.empty() ? nullptr : &sites);
         write_outputs(dir, model, ev, data, examples::seconds_since(t0), h);

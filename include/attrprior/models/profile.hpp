@@ -45,14 +45,21 @@ struct ProfileModelOptions {
     Index profile_kernel = 75;
 };
 
+/// Positions the convolutions trim from the input: (first_kernel - 1) + the dilated
+/// layers' (kernel - 1) * dilation + (profile_kernel - 1); 346 for the paper's model.
+inline Index profile_trimmed_positions(const ProfileModelOptions& o) {
+    Index trimmed = (o.first_kernel - 1) + (o.profile_kernel - 1);
+    for (Index d : o.dilations) trimmed += d * (o.dilated_kernel - 1);
+    return trimmed;
+}
+
 /// Output 0: profile logits B x O x (T*S); output 1: log counts B x 1 x (T*S).
 template <class Scalar>
 nn::Model<Scalar> make_profile_model(const ProfileModelOptions& o = ProfileModelOptions(), std::uint64_t seed = 0) {
     const char* where = "make_profile_model";
     require(o.tasks >= 1, where, "tasks", o.tasks, "must be >= 1");
     require(o.strands == 1 || o.strands == 2, where, "strands", o.strands, "must be 1 or 2");
-    Index crop = o.input_length - (o.first_kernel - 1);
-    for (Index d : o.dilations) crop -= d * (o.dilated_kernel - 1);
+    const Index crop = o.input_length - profile_trimmed_positions(o) + (o.profile_kernel - 1);
     require(crop - o.profile_kernel + 1 == o.output_length, where, "output_length", o.output_length,
             "does not match the architecture: input ", o.input_length, " gives a valid centre of ", crop,
             " and a profile of ", crop - o.profile_kernel + 1, " after the k = ", o.profile_kernel, " head");
