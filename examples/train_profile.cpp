@@ -489,7 +489,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     const bool simulated = s.fasta.empty() && s.peaks.empty() && s.bigwig_plus.empty();
     // The documented simulation size: a shorter input (846 -> 500) and 32 filters, so that
-    // both models train in about three minutes on two cores (native build).
+    // both models train in about a minute and a half on two cores (native build).
     if (simulated && app.count("--input-length") == 0) s.input_length = 846;
     if (simulated && app.count("--filters") == 0) s.filters = 32;
     if (simulated && app.count("--batch") == 0) s.batch = 32;
