@@ -18,6 +18,7 @@
 #include "attrprior/priors/fourier.hpp"
 #include "attrprior/train/profile.hpp"
 #include "attrprior/train/step.hpp"
+#include "../support/parameter_checks.hpp"
 
 namespace ap = attrprior;
 using ap::Index;
@@ -82,20 +83,9 @@ double step_error(Controls controls, Index tasks, ap::train::ProfileWeighting we
     step.target().replay = true;
     EXPECT_GT(r.prior, 0.0);
     const Eigen::VectorXd analytic = model.gradients();
-    auto& theta = model.parameters();
-    const double h = 1e-6;
-    double err = 0, scale = 0;
-    for (Index p = 0; p < theta.size(); ++p) {
-        const double saved = theta[p];
-        theta[p] = saved + h;
-        const double fp = step.step(model, prior, loss, inputs, counts, pb.status).total;
-        theta[p] = saved - h;
-        const double fm = step.step(model, prior, loss, inputs, counts, pb.status).total;
-        theta[p] = saved;
-        err = std::max(err, std::fabs((fp - fm) / (2 * h) - analytic[p]));
-        scale = std::max(scale, std::fabs(analytic[p]));
-    }
-    return err / scale;
+    return ap::testing::parameter_fd_error(model.parameters(), analytic, [&] {
+        return step.step(model, prior, loss, inputs, counts, pb.status).total;
+    });
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "attrprior/priors/fourier.hpp"
 #include "attrprior/train/losses.hpp"
 #include "attrprior/train/step.hpp"
+#include "../support/parameter_checks.hpp"
 
 namespace ap = attrprior;
 namespace nn = attrprior::nn;
@@ -112,20 +113,7 @@ TEST_P(ModelGraph, ResidualSumsAndTwoHeadsMatchFiniteDifferences) {
     TwoHeadObjective f(B);
     f.run(m, x, status);
     const Eigen::VectorXd analytic = m.gradients();
-    auto& theta = m.parameters();
-    const double h = 1e-6;
-    double err = 0, scale = 0;
-    for (Index p = 0; p < theta.size(); ++p) {
-        const double saved = theta[p];
-        theta[p] = saved + h;
-        const double fp = f.run(m, x, status);
-        theta[p] = saved - h;
-        const double fm = f.run(m, x, status);
-        theta[p] = saved;
-        err = std::max(err, std::fabs((fp - fm) / (2 * h) - analytic[p]));
-        scale = std::max(scale, std::fabs(analytic[p]));
-    }
-    EXPECT_LT(err / scale, 1e-6);
+    EXPECT_LT(ap::testing::parameter_fd_error(m.parameters(), analytic, [&] { return f.run(m, x, status); }), 1e-6);
 }
 
 INSTANTIATE_TEST_SUITE_P(WithAndWithoutBatchNorm, ModelGraph, ::testing::Values(false, true));

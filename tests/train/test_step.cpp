@@ -15,6 +15,7 @@
 #include "attrprior/priors/fourier.hpp"
 #include "attrprior/priors/smoothness.hpp"
 #include "attrprior/train/losses.hpp"
+#include "../support/parameter_checks.hpp"
 
 namespace ap = attrprior;
 using ap::Index;
@@ -89,20 +90,8 @@ double whole_step_error(Net net, Prior& prior, double lambda, Index stride) {
     const ap::ConstTensor3<double> x(batch.x.data(), B, L, 4), y(batch.y.data(), B, 1, 1);
     db.step(model, prior, loss, x, y, batch.status);
     const Eigen::VectorXd analytic = model.gradients();
-    auto& theta = model.parameters();
-    const double h = 1e-6;
-    double err = 0, scale = 0;
-    for (Index p = 0; p < theta.size(); p += stride) {
-        const double saved = theta[p];
-        theta[p] = saved + h;
-        const double fp = db.step(model, prior, loss, x, y, batch.status).total;
-        theta[p] = saved - h;
-        const double fm = db.step(model, prior, loss, x, y, batch.status).total;
-        theta[p] = saved;
-        err = std::max(err, std::fabs((fp - fm) / (2 * h) - analytic[p]));
-        scale = std::max(scale, std::fabs(analytic[p]));
-    }
-    return err / scale;
+    return ap::testing::parameter_fd_error(
+        model.parameters(), analytic, [&] { return db.step(model, prior, loss, x, y, batch.status).total; }, stride);
 }
 
 }  // namespace
