@@ -159,8 +159,8 @@ double rel_diff(const std::vector<S>& got, const std::vector<double>& want) {
 // Construction, metadata, argument checks.
 
 TEST(BatchNorm1d, ConstructorValidatesArguments) {
-    EXPECT_THAT(error_message<ap::invalid_argument>([] { BatchNorm1d<double>(0); }),
-                HasSubstr("channels = 0"));
+    EXPECT_THAT(error_message<ap::invalid_argument>([] { BatchNorm1d<double>(-1); }),
+                HasSubstr("channels = -1"));
     EXPECT_THAT(error_message<ap::invalid_argument>([] { BatchNorm1d<double>(3, -0.5); }),
                 HasSubstr("momentum = -0.5"));
     EXPECT_THAT(error_message<ap::invalid_argument>([] { BatchNorm1d<double>(3, 1.5); }),

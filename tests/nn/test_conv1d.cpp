@@ -100,7 +100,7 @@ TEST(Conv1d, ThreadCountDoesNotChangeResults) {
 }
 
 TEST(Conv1d, BadOptionsAndShapes) {
-    EXPECT_THROW(Conv1d<double>(Conv1dOptions{0, 2, 3}), ap::invalid_argument);
+    EXPECT_THROW(Conv1d<double>(Conv1dOptions{-1, 2, 3}), ap::invalid_argument);
     EXPECT_THROW(Conv1d<double>(Conv1dOptions{2, 2, 3, 2, 1, Padding::same, true}), ap::invalid_argument);
     Conv1d<double> conv(Conv1dOptions{4, 2, 15});
     try {

@@ -147,7 +147,7 @@ TEST(Linear, ResetParametersIsPyTorchDefaultAndDeterministic) {
 }
 
 TEST(Linear, RejectsBadOptionsAndShapes) {
-    expect_invalid([] { nn::Linear<double>(0, 3); }, "in_features = 0");
+    expect_invalid([] { nn::Linear<double>(-1, 3); }, "in_features = -1");
     expect_invalid([] { nn::Linear<double>(3, -2); }, "out_features = -2");
     nn::Linear<double> lin(6, 2);
     expect_invalid([&] { lin.output_shape(nn::Shape{2, 3}); }, "input shape [2 x 3]");

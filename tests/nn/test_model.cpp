@@ -11,11 +11,14 @@
 #include "attrprior/nn/batchnorm.hpp"
 #include "attrprior/nn/conv1d.hpp"
 #include "attrprior/nn/crop.hpp"
+#include "attrprior/nn/flatten.hpp"
 #include "attrprior/nn/linear.hpp"
 #include "attrprior/nn/pooling.hpp"
 #include "attrprior/priors/fourier.hpp"
 #include "attrprior/train/losses.hpp"
 #include "attrprior/train/step.hpp"
+#include "../support/count_allocations.hpp"
+#include "../support/expect_error.hpp"
 #include "../support/parameter_checks.hpp"
 
 namespace ap = attrprior;
@@ -29,20 +32,20 @@ namespace {
 /// (B x 20 x 1, data) -> 1x1 conv (profile-like); head B: global average pool -> linear.
 nn::Model<double> residual_two_heads(std::uint64_t seed, bool bn) {
     nn::Model<double> m(nn::Shape{30, 4});
-    const int control = m.add_input(nn::Shape{20, 1});
-    const int c0 = m.add("c0", std::make_unique<nn::Conv1d<double>>(4, 3, 5, nn::Padding::same));
-    const int r0 = m.add("r0", std::make_unique<nn::ReLU<double>>(), {c0});
-    const int c1 = m.add("c1", std::make_unique<nn::Conv1d<double>>(3, 3, 3, nn::Padding::same, 2), {r0});
-    int r1 = m.add("r1", std::make_unique<nn::ReLU<double>>(), {c1});
-    if (bn) r1 = m.add("b1", std::make_unique<nn::BatchNorm1d<double>>(3), {r1});
-    const int c2 = m.add("c2", std::make_unique<nn::Conv1d<double>>(3, 3, 3, nn::Padding::same, 4), {r0, r1});
-    const int r2 = m.add("r2", std::make_unique<nn::ReLU<double>>(), {c2});
-    const int crop = m.add("crop", std::make_unique<nn::Crop1d<double>>(24), {r2});
-    const int pre = m.add("profile", std::make_unique<nn::Conv1d<double>>(3, 1, 5), {crop});
-    const int head_a = m.add("mix", std::make_unique<nn::Conv1d<double>>(2, 1, 1), {pre, control},
-                             nn::Model<double>::Combine::concat);
-    const int pool = m.add("gap", std::make_unique<nn::GlobalAveragePool1d<double>>(), {crop});
-    const int head_b = m.add("counts", std::make_unique<nn::Linear<double>>(3, 1), {pool});
+    const nn::NodeId control = m.add_input(nn::Shape{20, 1});
+    // Sizes restated (explicit layers) and inferred (factories) are both exercised.
+    const nn::NodeId c0 = m.add("c0", std::make_unique<nn::Conv1d<double>>(4, 3, 5, nn::Padding::same));
+    const nn::NodeId r0 = m.add(nn::relu<double>(), c0);
+    const nn::NodeId c1 = m.add("c1", nn::conv1d<double>(3, 3, nn::Padding::same, 2), r0);
+    nn::NodeId r1 = m.add(nn::relu<double>(), c1);
+    if (bn) r1 = m.add("b1", nn::batchnorm1d<double>(), r1);
+    const nn::NodeId c2 = m.add("c2", nn::conv1d<double>(3, 3, nn::Padding::same, 4), nn::sum({r0, r1}));
+    const nn::NodeId r2 = m.add("r2", nn::relu<double>(), c2);
+    const nn::NodeId crop = m.add("crop", nn::crop1d<double>(24), r2);
+    const nn::NodeId pre = m.add("profile", nn::conv1d<double>(1, 5), crop);
+    const nn::NodeId head_a = m.add("mix", nn::conv1d<double>(1, 1), nn::concat({pre, control}));
+    const nn::NodeId pool = m.add("gap", nn::global_average_pool1d<double>(), crop);
+    const nn::NodeId head_b = m.add("counts", std::make_unique<nn::Linear<double>>(3, 1), pool);
     m.set_outputs({head_a, head_b});
     m.compile(seed);
     return m;
@@ -120,10 +123,13 @@ INSTANTIATE_TEST_SUITE_P(WithAndWithoutBatchNorm, ModelGraph, ::testing::Values(
 
 TEST(ModelGraph, ErrorsNameTheProblem) {
     nn::Model<double> m(nn::Shape{10, 4});
-    const int a = m.add("a", std::make_unique<nn::Conv1d<double>>(4, 3, 3));
-    EXPECT_THROW(m.add("bad", std::make_unique<nn::ReLU<double>>(), {a, nn::Model<double>::input}),
+    const nn::NodeId a = m.add("a", std::make_unique<nn::Conv1d<double>>(4, 3, 3));
+    EXPECT_THROW(m.add("bad", nn::relu<double>(), nn::sum({a, nn::Model<double>::input()})),
                  ap::invalid_argument);  // shapes [8 x 3] and [10 x 4] cannot be summed
-    EXPECT_THROW(m.add("bad", std::make_unique<nn::ReLU<double>>(), {5}), ap::invalid_argument);
+    nn::Model<double> other(nn::Shape{10, 4});
+    for (int k = 0; k < 6; ++k) other.add(nn::relu<double>());
+    const nn::NodeId foreign = other.add(nn::relu<double>());  // node 6: not in m
+    EXPECT_THROW(m.add("bad", nn::relu<double>(), foreign), ap::invalid_argument);
     std::vector<double> x(2 * 10 * 4);
     EXPECT_THROW(m.forward({x.data(), 2, 10, 4}, nn::Mode::train), ap::invalid_argument);  // not compiled
     m.compile(1);
@@ -134,4 +140,57 @@ TEST(ModelGraph, ErrorsNameTheProblem) {
     } catch (const ap::invalid_argument& e) {
         EXPECT_THAT(e.what(), ::testing::HasSubstr("expected [2, 10, 4]"));
     }
+}
+
+TEST(ModelGraph, NamesAreUniqueAndParameterLayersNamed) {
+    nn::Model<double> m(nn::Shape{10, 4});
+    m.add("conv", nn::conv1d<double>(3, 3));
+    const std::string duplicate = ap::testing::error_message<ap::invalid_argument>(
+        [&] { m.add("conv", nn::conv1d<double>(3, 3)); });
+    EXPECT_THAT(duplicate, ::testing::HasSubstr("conv"));
+    EXPECT_THAT(duplicate, ::testing::HasSubstr("unique"));
+    const std::string unnamed =
+        ap::testing::error_message<ap::invalid_argument>([&] { m.add(nn::conv1d<double>(3, 3)); });
+    EXPECT_THAT(unnamed, ::testing::HasSubstr("Conv1d"));
+    EXPECT_THAT(unnamed, ::testing::HasSubstr("need a name"));
+    EXPECT_THROW(m.add(nn::batchnorm1d<double>()), ap::invalid_argument);  // state needs a name too
+    m.add(nn::relu<double>());  // no parameters: no name needed
+    m.add(nn::relu<double>());  // and several unnamed nodes are fine
+    EXPECT_EQ(m.node_count(), 3u);
+    EXPECT_EQ(m.find("conv").index(), 0);
+    EXPECT_THROW(m.find("nope"), ap::invalid_argument);
+}
+
+TEST(ModelGraph, LayersTakeTheirInputShapeFromTheModel) {
+    nn::Model<double> m(nn::Shape{20, 4});
+    const nn::NodeId c = m.add("conv", nn::conv1d<double>(6, 5));
+    m.add("bn", nn::batchnorm1d<double>());
+    m.add(nn::flatten<double>());
+    const nn::NodeId fc = m.add("fc", nn::linear<double>(2));
+    m.compile(3);
+    EXPECT_EQ(m.shape(c), (nn::Shape{16, 6}));
+    EXPECT_EQ(m.shape(fc), (nn::Shape{1, 2}));
+    EXPECT_EQ(m.shape(nn::Model<double>::input()), (nn::Shape{20, 4}));
+    // The inferred sizes are the ones a restated layer would have: same parameter count
+    // and PyTorch shapes as Conv1d(4, 6, 5), BatchNorm1d(6), Linear(96, 2).
+    EXPECT_EQ(m.parameter_count(), 6 * 4 * 5 + 6 + 2 * 6 + 2 * 96 + 2);
+    const auto conv_tensors = m.layer(0).tensors();
+    EXPECT_EQ(conv_tensors[0].shape, (std::vector<Index>{6, 4, 5}));
+    // A restated size that does not fit is still an error.
+    nn::Model<double> bad(nn::Shape{20, 4});
+    EXPECT_THROW(bad.add("conv", std::make_unique<nn::Conv1d<double>>(5, 6, 5)), ap::invalid_argument);
+}
+
+TEST(ModelGraph, SmallerBatchesReuseTheBuffers) {
+    auto m = residual_two_heads(5, true);
+    std::vector<double> x(8 * 30 * 4, 0.25), control(8 * 20, 1.0);
+    const std::vector<ap::ConstTensor3<double>> eight{{x.data(), 8, 30, 4}, {control.data(), 8, 20, 1}},
+        three{{x.data(), 3, 30, 4}, {control.data(), 3, 20, 1}};
+    m.forward(eight, nn::Mode::eval);
+    const std::vector<double> first(m.output(1).data, m.output(1).data + 8);
+    const long before = ap::testing::allocation_count();
+    m.forward(three, nn::Mode::eval);
+    EXPECT_EQ(ap::testing::allocation_count() - before, 0);
+    EXPECT_EQ(m.batch_size(), 3);
+    for (Index b = 0; b < 3; ++b) EXPECT_EQ(m.output(1)(b, 0, 0), first[static_cast<std::size_t>(b)]);
 }

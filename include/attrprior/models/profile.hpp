@@ -67,41 +67,43 @@ nn::Model<Scalar> make_profile_model(const ProfileModelOptions& o = ProfileModel
     const Index T = o.tasks, S = o.strands, F = o.filters;
     M m(nn::Shape{o.input_length, 4});
     const Index control_tracks = o.controls == Controls::matched ? T : 1;
-    const int control = o.controls == Controls::none ? 0 : m.add_input(nn::Shape{o.output_length, control_tracks * S});
+    const nn::NodeId control =
+        o.controls == Controls::none ? nn::NodeId() : m.add_input(nn::Shape{o.output_length, control_tracks * S});
 
-    std::vector<int> outputs;
-    int c = m.add("dil_conv.0", std::make_unique<nn::Conv1d<Scalar>>(4, F, o.first_kernel, nn::Padding::same), {M::input});
-    outputs.push_back(m.add("", std::make_unique<nn::ReLU<Scalar>>(), {c}));
+    // Layer i > 0 reads the sum of the outputs of layers 0..i-1 (docs/models.md).
+    std::vector<nn::NodeId> outputs;
+    nn::NodeId c = m.add("dil_conv.0", nn::conv1d<Scalar>(F, o.first_kernel, nn::Padding::same), M::input());
+    outputs.push_back(m.add(nn::relu<Scalar>(), c));
     for (std::size_t i = 0; i < o.dilations.size(); ++i) {
         c = m.add("dil_conv." + std::to_string(i + 1),
-                  std::make_unique<nn::Conv1d<Scalar>>(F, F, o.dilated_kernel, nn::Padding::same, o.dilations[i]), outputs);
-        outputs.push_back(m.add("", std::make_unique<nn::ReLU<Scalar>>(), {c}));
+                  nn::conv1d<Scalar>(F, o.dilated_kernel, nn::Padding::same, o.dilations[i]), nn::sum(outputs));
+        outputs.push_back(m.add(nn::relu<Scalar>(), c));
     }
-    const int cropped = m.add("", std::make_unique<nn::Crop1d<Scalar>>(crop), {outputs.back()});
+    const nn::NodeId cropped = m.add(nn::crop1d<Scalar>(crop), outputs.back());
 
     // Per task t: its S channels of `head`, mixed with its control channels of `ctrl`.
-    auto per_task = [&](int head, int ctrl, const std::string& name) {
-        std::vector<int> parts;
+    auto per_task = [&](nn::NodeId head, nn::NodeId ctrl, const std::string& name) {
+        std::vector<nn::NodeId> parts;
         for (Index t = 0; t < T; ++t) {
-            int part = m.add("", std::make_unique<nn::ChannelSlice<Scalar>>(t * S, S), {head});
+            nn::NodeId part = m.add(nn::channel_slice<Scalar>(t * S, S), head);
             if (o.controls != Controls::none) {
                 const Index tc = o.controls == Controls::matched ? t : 0;
-                const int cs = m.add("", std::make_unique<nn::ChannelSlice<Scalar>>(tc * S, S), {ctrl});
-                part = m.add(name + "." + std::to_string(t), std::make_unique<nn::Conv1d<Scalar>>(2 * S, S, 1),
-                             {part, cs}, M::Combine::concat);
+                const nn::NodeId cs = m.add(nn::channel_slice<Scalar>(tc * S, S), ctrl);
+                part = m.add(name + "." + std::to_string(t), nn::conv1d<Scalar>(S, 1), nn::concat({part, cs}));
             }
             parts.push_back(part);
         }
         if (parts.size() == 1) return parts[0];
-        return m.add("", std::make_unique<nn::ChannelSlice<Scalar>>(0, T * S), parts, M::Combine::concat);
+        return m.add(nn::channel_slice<Scalar>(0, T * S), nn::concat(parts));
     };
-    const int prof = m.add("prof_conv", std::make_unique<nn::Conv1d<Scalar>>(F, T * S, o.profile_kernel), {cropped});
-    const int profile = o.controls == Controls::none && T == 1 ? prof : per_task(prof, control, "prof_mix");
-    const int pooled = m.add("", std::make_unique<nn::GlobalAveragePool1d<Scalar>>(), {cropped});
-    const int dense = m.add("count_dense", std::make_unique<nn::Linear<Scalar>>(F, T * S), {pooled});
-    const int control_counts =
-        o.controls == Controls::none ? 0 : m.add("", std::make_unique<nn::PositionSum<Scalar>>(), {control});
-    const int counts = o.controls == Controls::none && T == 1 ? dense : per_task(dense, control_counts, "count_mix");
+    const nn::NodeId prof = m.add("prof_conv", nn::conv1d<Scalar>(T * S, o.profile_kernel), cropped);
+    const nn::NodeId profile = o.controls == Controls::none && T == 1 ? prof : per_task(prof, control, "prof_mix");
+    const nn::NodeId pooled = m.add(nn::global_average_pool1d<Scalar>(), cropped);
+    const nn::NodeId dense = m.add("count_dense", nn::linear<Scalar>(T * S), pooled);
+    const nn::NodeId control_counts =
+        o.controls == Controls::none ? nn::NodeId() : m.add(nn::position_sum<Scalar>(), control);
+    const nn::NodeId counts =
+        o.controls == Controls::none && T == 1 ? dense : per_task(dense, control_counts, "count_mix");
     m.set_outputs({profile, counts});
     m.compile(seed);
     return m;

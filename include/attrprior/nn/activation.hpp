@@ -12,6 +12,7 @@
 
 #include <Eigen/Core>
 
+#include <memory>
 #include <string>
 
 #include "attrprior/core/error.hpp"
@@ -90,5 +91,11 @@ private:
         }
     }
 };
+
+/// `model.add(nn::relu())`.
+template <class Scalar = float>
+std::unique_ptr<ReLU<Scalar>> relu() {
+    return std::make_unique<ReLU<Scalar>>();
+}
 
 }  // namespace attrprior::nn

@@ -35,6 +35,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -58,7 +59,8 @@ public:
                          AttributionStatistics attribution = AttributionStatistics::per_example)
         : channels_(channels), momentum_(momentum), eps_(eps), attribution_(attribution) {
         const char* where = "BatchNorm1d";
-        require(channels >= 1, where, "channels", channels, "must be >= 1");
+        require(channels >= 0, where, "channels", channels,
+                "must be >= 1 (or 0: taken from the model input when added to a Model)");
         require(momentum >= 0.0 && momentum <= 1.0, where, "momentum", momentum,
                 "must be in [0, 1]");
         require(eps > 0.0 && std::isfinite(eps), where, "eps", eps, "must be finite and > 0");
@@ -74,6 +76,12 @@ public:
     void set_attribution_statistics(AttributionStatistics a) { attribution_ = a; }
 
     std::string kind() const override { return "BatchNorm1d"; }
+
+    void infer_input_shape(const Shape& in) override {
+        if (channels_ != 0) return;
+        channels_ = in.channels;
+        for (Array* a : {&mean_, &inv_sigma_, &c0_, &c1_, &c2_, &c3_, &c4_}) a->setZero(channels_);
+    }
 
     Shape output_shape(const Shape& in) const override {
         require(in.channels == channels_, "BatchNorm1d", "input channels", in.channels,
@@ -514,5 +522,13 @@ private:
     std::vector<Scalar> totals_;   // reduced sums
     Array c0_, c1_, c2_, c3_, c4_; // per-channel coefficients, C each
 };
+
+/// A BatchNorm1d whose channel count comes from the model: `model.add("bn", nn::batchnorm1d())`.
+template <class Scalar = float>
+std::unique_ptr<BatchNorm1d<Scalar>> batchnorm1d(
+    double momentum = 0.1, double eps = 1e-5,
+    AttributionStatistics attribution = AttributionStatistics::per_example) {
+    return std::make_unique<BatchNorm1d<Scalar>>(0, momentum, eps, attribution);
+}
 
 }  // namespace attrprior::nn

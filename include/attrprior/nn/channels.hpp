@@ -7,6 +7,7 @@
 
 #include <Eigen/Core>
 
+#include <memory>
 #include <string>
 
 #include "attrprior/nn/layer.hpp"
@@ -69,5 +70,16 @@ public:
         for (Index b : rows) u_out.matrix(b) = u_in.matrix(b).colwise().sum();
     }
 };
+
+/// `model.add(nn::channel_slice(begin, count), node)`.
+template <class Scalar = float>
+std::unique_ptr<ChannelSlice<Scalar>> channel_slice(Index begin, Index count) {
+    return std::make_unique<ChannelSlice<Scalar>>(begin, count);
+}
+/// `model.add(nn::position_sum(), node)`: the sum over positions (B x 1 x C).
+template <class Scalar = float>
+std::unique_ptr<PositionSum<Scalar>> position_sum() {
+    return std::make_unique<PositionSum<Scalar>>();
+}
 
 }  // namespace attrprior::nn

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -25,7 +26,7 @@ namespace attrprior::nn {
 enum class Padding { valid, same };
 
 struct Conv1dOptions {
-    Index in_channels = 0;
+    Index in_channels = 0;  // 0: taken from the input when the layer is added to a Model
     Index out_channels = 0;
     Index kernel_size = 1;
     Index stride = 1;
@@ -47,7 +48,8 @@ public:
 
     explicit Conv1d(const Conv1dOptions& o) : o_(o) {
         const char* where = "Conv1d";
-        require(o.in_channels >= 1, where, "in_channels", o.in_channels, "must be >= 1");
+        require(o.in_channels >= 0, where, "in_channels", o.in_channels,
+                "must be >= 1 (or 0: taken from the model input when added to a Model)");
         require(o.out_channels >= 1, where, "out_channels", o.out_channels, "must be >= 1");
         require(o.kernel_size >= 1, where, "kernel_size", o.kernel_size, "must be >= 1");
         require(o.stride >= 1, where, "stride", o.stride, "must be >= 1");
@@ -64,6 +66,10 @@ public:
 
     const Conv1dOptions& options() const { return o_; }
     std::string kind() const override { return "Conv1d"; }
+
+    void infer_input_shape(const Shape& in) override {
+        if (o_.in_channels == 0) o_.in_channels = in.channels;
+    }
 
     Shape output_shape(const Shape& in) const override {
         require(in.channels == o_.in_channels, "Conv1d", "input channels", in.channels,
@@ -290,5 +296,14 @@ private:
     std::vector<Matrix> accum_;
     Matrix bias_accum_;
 };
+
+/// A Conv1d whose in_channels comes from the model it is added to, e.g.
+/// `model.add("conv.0", nn::conv1d(64, 15))` (float) or `nn::conv1d<double>(...)`.
+template <class Scalar = float>
+std::unique_ptr<Conv1d<Scalar>> conv1d(Index out_channels, Index kernel_size, Padding padding = Padding::valid,
+                                       Index dilation = 1, Index stride = 1, bool bias = true) {
+    return std::make_unique<Conv1d<Scalar>>(
+        Conv1dOptions{0, out_channels, kernel_size, stride, dilation, padding, bias});
+}
 
 }  // namespace attrprior::nn

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <memory>
 #include <string>
 
 #include "attrprior/core/error.hpp"
@@ -87,5 +88,11 @@ private:
 
     Index output_length_;
 };
+
+/// `model.add(nn::crop1d(1000))`: the central output_length positions.
+template <class Scalar = float>
+std::unique_ptr<Crop1d<Scalar>> crop1d(Index output_length) {
+    return std::make_unique<Crop1d<Scalar>>(output_length);
+}
 
 }  // namespace attrprior::nn

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "attrprior/core/error.hpp"
@@ -146,5 +147,11 @@ private:
     Mode mode_ = Mode::train;
     bool forwarded_ = false;
 };
+
+/// `model.add(nn::dropout(0.2))`.
+template <class Scalar = float>
+std::unique_ptr<Dropout<Scalar>> dropout(double p) {
+    return std::make_unique<Dropout<Scalar>>(p);
+}
 
 }  // namespace attrprior::nn

@@ -10,6 +10,7 @@
 
 #include <Eigen/Core>
 
+#include <memory>
 #include <string>
 
 #include "attrprior/core/error.hpp"
@@ -79,5 +80,11 @@ private:
     using Map = Eigen::Map<Matrix>;
     using ConstMap = Eigen::Map<const Matrix>;
 };
+
+/// `model.add(nn::flatten())`.
+template <class Scalar = float>
+std::unique_ptr<Flatten<Scalar>> flatten() {
+    return std::make_unique<Flatten<Scalar>>();
+}
 
 }  // namespace attrprior::nn

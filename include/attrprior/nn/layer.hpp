@@ -69,6 +69,10 @@ public:
     virtual std::string kind() const = 0;
     /// Output shape for an input shape; throws invalid_argument if the input does not fit.
     virtual Shape output_shape(const Shape& in) const = 0;
+    /// Called by Model::add with the node's input shape before anything else: a layer whose
+    /// size options were left at 0 ("take it from the model") sets them here. Layers with
+    /// nothing to infer keep the default (a no-op); output_shape still checks the fit.
+    virtual void infer_input_shape(const Shape& /*in*/) {}
 
     virtual Index parameter_count() const { return 0; }
     virtual Index state_count() const { return 0; }

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,8 @@ public:
 
     Linear(Index in_features, Index out_features, bool bias = true)
         : in_(in_features), out_(out_features), bias_(bias) {
-        require(in_features >= 1, "Linear", "in_features", in_features, "must be >= 1");
+        require(in_features >= 0, "Linear", "in_features", in_features,
+                "must be >= 1 (or 0: taken from the model input when added to a Model)");
         require(out_features >= 1, "Linear", "out_features", out_features, "must be >= 1");
     }
 
@@ -49,6 +51,10 @@ public:
     bool has_bias() const { return bias_; }
 
     std::string kind() const override { return "Linear"; }
+
+    void infer_input_shape(const Shape& in) override {
+        if (in_ == 0) in_ = in.channels;
+    }
 
     Shape output_shape(const Shape& in) const override {
         if (in.length != 1 || in.channels != in_) {
@@ -204,5 +210,11 @@ private:
     Scalar* grads_ = nullptr;
     std::vector<Scalar> gather_g_, gather_u_;  // second-order workspace, grown on first use
 };
+
+/// A Linear layer whose in_features comes from the model: `model.add("fc", nn::linear(50))`.
+template <class Scalar = float>
+std::unique_ptr<Linear<Scalar>> linear(Index out_features, bool bias = true) {
+    return std::make_unique<Linear<Scalar>>(0, out_features, bias);
+}
 
 }  // namespace attrprior::nn

@@ -16,6 +16,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
+#include <type_traits>
 #include <memory>
 #include <random>
 #include <string>
@@ -28,18 +30,51 @@
 
 namespace attrprior::nn {
 
+/// How a node combines several inputs: their elementwise SUM (all of one shape) or their
+/// CONCATENATION along channels (all of one length), docs/models.md.
+enum class Combine { sum, concat };
+
+/// A handle of a node of a Model (its output), or of one of the model's inputs. Returned by
+/// Model::add and Model::add_input; Model::input() is the sequence. Default-constructed:
+/// "the previous node".
+class NodeId {
+public:
+    constexpr NodeId() = default;
+    /// True for a model input (the sequence or an auxiliary input), false for a node.
+    constexpr bool is_input() const { return raw_ < 0 && raw_ != kPrevious; }
+    constexpr bool is_previous() const { return raw_ == kPrevious; }
+    /// Position of a node in the model (0, 1, ...); not defined for inputs.
+    constexpr int index() const { return raw_; }
+    constexpr bool operator==(const NodeId& o) const { return raw_ == o.raw_; }
+    constexpr bool operator!=(const NodeId& o) const { return raw_ != o.raw_; }
+
+private:
+    template <class>
+    friend class Model;
+    static constexpr int kPrevious = std::numeric_limits<int>::min();
+    constexpr explicit NodeId(int raw) : raw_(raw) {}
+    int raw_ = kPrevious;  // >= 0: node; -1: the sequence; -2, -3, ...: auxiliary inputs
+};
+
+/// The inputs of a node and how they combine: one NodeId, or sum({...}) / concat({...}).
+struct NodeInputs {
+    std::vector<NodeId> nodes;
+    Combine combine = Combine::sum;
+    NodeInputs(NodeId one) : nodes{one} {}  // NOLINT(google-explicit-constructor): one input
+    NodeInputs(std::vector<NodeId> many, Combine how) : nodes(std::move(many)), combine(how) {}
+};
+/// A node input that is the elementwise sum of these nodes (residual connections).
+inline NodeInputs sum(std::vector<NodeId> nodes) { return NodeInputs(std::move(nodes), Combine::sum); }
+/// A node input that is the channel concatenation of these nodes (in this order).
+inline NodeInputs concat(std::vector<NodeId> nodes) { return NodeInputs(std::move(nodes), Combine::concat); }
+
 template <class Scalar>
 class Model {
 public:
     using Tensor = Tensor3<Scalar>;
     using ConstTensor = ConstTensor3<Scalar>;
     using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
-
-    /// Node id that stands for the model input (the one-hot sequence).
-    static constexpr int input = -1;
-
-    /// How a node combines several inputs.
-    enum class Combine { sum, concat };
+    using Combine = nn::Combine;
 
     explicit Model(Shape input_shape) {
         require(input_shape.length >= 1, "Model", "input length", input_shape.length, "must be >= 1");
@@ -48,39 +83,52 @@ public:
         input_shapes_.push_back(input_shape);
     }
 
+    /// The model input (the one-hot sequence), to name it among a node's inputs.
+    static constexpr NodeId input() { return NodeId(-1); }
+
     /// Declares an auxiliary input (data the model reads but is not differentiated with
-    /// respect to, e.g. control tracks); returns its id (-2, -3, ...) for add().
-    int add_input(Shape shape) {
+    /// respect to, e.g. control tracks); returns its handle for add().
+    NodeId add_input(Shape shape) {
         require(!compiled_, "Model::add_input", "inputs", input_shapes_.size(), "cannot grow after compile()");
         require(shape.length >= 1 && shape.channels >= 1, "Model::add_input", "shape", to_string(shape),
                 "must be at least [1 x 1]");
         input_shapes_.push_back(shape);
-        return -static_cast<int>(input_shapes_.size());
+        return NodeId(-static_cast<int>(input_shapes_.size()));
     }
     Model(const Model&) = delete;
     Model& operator=(const Model&) = delete;
     Model(Model&&) = default;
     Model& operator=(Model&&) = default;
 
-    /// Appends a node applying `layer` to the sum (or channel concatenation) of `inputs`
-    /// (default: the previous node, or the model input for the first node). Returns the
-    /// node id. `name` is the PyTorch module path used for save/load (e.g. "conv.0").
+    /// Appends a node applying `layer` to `inputs`: one node (default: the previous node,
+    /// or the model input for the first node), or sum({...}) / concat({...}) of several.
+    /// The layer takes its input shape from the model: size options left at 0 (e.g.
+    /// Conv1d's in_channels, Linear's in_features, BatchNorm1d's channels) are inferred.
+    /// `name` is the PyTorch module path used for save/load (e.g. "conv.0"): a layer with
+    /// parameters or state must have one, and names are unique. Returns the node's handle.
     template <class L>
-    int add(std::string name, std::unique_ptr<L> layer, std::vector<int> inputs = {},
-            Combine combine = Combine::sum) {
+    NodeId add(std::string name, std::unique_ptr<L> layer, NodeInputs inputs = NodeInputs(NodeId())) {
+        static_assert(std::is_base_of_v<Layer<Scalar>, L>,
+                      "attrprior: Model<Scalar>::add needs a std::unique_ptr to a class derived from "
+                      "nn::Layer<Scalar> (same Scalar as the model)");
         require(!compiled_, "Model::add", "node", name, "cannot be added after compile()");
-        if (inputs.empty()) inputs.push_back(static_cast<int>(nodes_.size()) - 1);
+        require(layer != nullptr, "Model::add", "layer of node", name, "must not be null");
         Node n;
         n.name = std::move(name);
         n.layer = std::move(layer);
-        n.inputs = std::move(inputs);
-        n.combine = combine;
+        n.combine = inputs.combine;
+        require(!inputs.nodes.empty(), "Model::add", "inputs of node", n.name, "must not be empty");
+        for (const NodeId& id : inputs.nodes) {
+            const int s = id.is_previous() ? static_cast<int>(nodes_.size()) - 1 : id.raw_;
+            require(s >= -static_cast<int>(input_shapes_.size()) && s < static_cast<int>(nodes_.size()),
+                    "Model::add", "input", describe(id), "of node '", n.name,
+                    "' must be a model input or an earlier node (", nodes_.size(), " exist)");
+            n.inputs.push_back(s);
+        }
+        const Combine combine = n.combine;
         Shape in_shape{};
         for (std::size_t k = 0; k < n.inputs.size(); ++k) {
             const int s = n.inputs[k];
-            require(s >= -static_cast<int>(input_shapes_.size()) && s < static_cast<int>(nodes_.size()),
-                    "Model::add", "input id", s, "must be a model input or an earlier node (< ",
-                    nodes_.size(), ")");
             const Shape si = source_shape(s);
             n.offsets.push_back(k == 0 ? 0 : in_shape.channels);
             if (k == 0) {
@@ -96,25 +144,45 @@ public:
         }
         if (combine == Combine::sum) std::fill(n.offsets.begin(), n.offsets.end(), 0);
         n.in_shape = in_shape;
+        n.layer->infer_input_shape(in_shape);
         n.out_shape = n.layer->output_shape(in_shape);
+        if (n.layer->parameter_count() > 0 || n.layer->state_count() > 0) {
+            require(!n.name.empty(), "Model::add", "name", "\"\"", "is empty for a ", n.layer->kind(),
+                    " node (node ", nodes_.size(), "): layers with parameters need a name, their save/load key");
+        }
+        if (!n.name.empty()) {
+            for (const Node& other : nodes_)
+                require(other.name != n.name, "Model::add", "name", n.name,
+                        "is already used by an earlier node: names must be unique (they key saved tensors)");
+        }
         for (int s : n.inputs)
             if (s >= 0) ++nodes_[static_cast<std::size_t>(s)].consumers;
         nodes_.push_back(std::move(n));
-        return static_cast<int>(nodes_.size()) - 1;
+        return NodeId(static_cast<int>(nodes_.size()) - 1);
+    }
+
+    /// A node without a name (layers without parameters or state: activations, pooling,
+    /// reshapes).
+    template <class L>
+    NodeId add(std::unique_ptr<L> layer, NodeInputs inputs = NodeInputs(NodeId())) {
+        return add(std::string(), std::move(layer), std::move(inputs));
     }
 
     /// Convenience: constructs the layer in place.
     template <class L, class... Args>
-    int emplace(std::string name, std::vector<int> inputs, Args&&... args) {
+    NodeId emplace(std::string name, NodeInputs inputs, Args&&... args) {
         return add(std::move(name), std::make_unique<L>(std::forward<Args>(args)...), std::move(inputs));
     }
 
     /// Output nodes (default: the last node). Call before compile().
-    void set_outputs(std::vector<int> outputs) {
-        for (int o : outputs)
-            require(o >= 0 && o < static_cast<int>(nodes_.size()), "Model::set_outputs", "node", o,
-                    "does not exist");
-        outputs_ = std::move(outputs);
+    void set_outputs(const std::vector<NodeId>& outputs) {
+        require(!compiled_, "Model::set_outputs", "outputs", outputs.size(), "cannot change after compile()");
+        outputs_.clear();
+        for (const NodeId& o : outputs) {
+            require(!o.is_input() && !o.is_previous() && o.index() < static_cast<int>(nodes_.size()),
+                    "Model::set_outputs", "output", describe(o), "must be a node of the model");
+            outputs_.push_back(o.index());
+        }
     }
 
     /// Allocates the flat buffers, binds the layers and initialises the parameters
@@ -160,7 +228,18 @@ public:
     Layer<Scalar>& layer(int i) { return *node(i).layer; }
     const Layer<Scalar>& layer(int i) const { return *node(i).layer; }
     Shape output_shape(int i) const { return node(i).out_shape; }
+    /// The per-example shape of a node's output or of a model input.
+    Shape shape(NodeId id) const { return id.is_input() ? source_shape(id.raw_) : node(id.index()).out_shape; }
+    /// The handle of the node named `name` (invalid_argument if none).
+    NodeId find(const std::string& name) const {
+        for (std::size_t i = 0; i < nodes_.size(); ++i)
+            if (!name.empty() && nodes_[i].name == name) return NodeId(static_cast<int>(i));
+        throw invalid_argument(detail::concat("Model::find: no node is named '", name, "'"));
+    }
+    /// Indices of the output nodes, in output order.
     const std::vector<int>& outputs() const { return outputs_; }
+    /// Per-example shape of output k.
+    Shape output_shape_of(std::size_t k) const { return node(outputs_.at(k)).out_shape; }
     Index parameter_offset(int i) const { return node(i).param_offset; }
     Index state_offset(int i) const { return node(i).state_offset; }
 
@@ -256,7 +335,7 @@ public:
             const ConstTensor g = cview(n.slot, n.out_shape);
             if (parameter_gradients) n.layer->accumulate_parameter_gradients(in, g);
             bool needed = false;
-            for (int s : n.inputs) needed |= s >= 0 || (s == input && input_grad != nullptr);
+            for (int s : n.inputs) needed |= s >= 0 || (s == kSequence && input_grad != nullptr);
             if (!needed) continue;
             const bool direct = n.direct;
             Tensor dest = direct ? view(node(n.inputs[0]).slot, n.in_shape) : view(n.scratch, n.in_shape);
@@ -274,7 +353,7 @@ public:
             }
             for (std::size_t k = 0; k < n.inputs.size(); ++k) {
                 const int s = n.inputs[k];
-                if (s == input) {
+                if (s == kSequence) {
                     if (!input_grad) continue;
                     split_from(n, k, dest, *input_grad, input_written);
                     input_written = true;
@@ -305,13 +384,13 @@ public:
             ConstTensor u_in;
             if (n.inputs.size() == 1) {
                 const int s = n.inputs[0];
-                u_in = s == input ? u0 : s < 0 ? cview(zeros_, n.in_shape) : cview(node(s).slot, n.in_shape);
+                u_in = s == kSequence ? u0 : s < 0 ? cview(zeros_, n.in_shape) : cview(node(s).slot, n.in_shape);
             } else {
                 const Tensor comb = view(n.scratch, n.in_shape);
                 for (std::size_t k = 0; k < n.inputs.size(); ++k) {
                     const int s = n.inputs[k];
                     const Shape ss = source_shape(s);
-                    const ConstTensor src = s == input ? u0 : s < 0 ? cview(zeros_, ss) : cview(node(s).slot, ss);
+                    const ConstTensor src = s == kSequence ? u0 : s < 0 ? cview(zeros_, ss) : cview(node(s).slot, ss);
                     combine_into(n, k, comb, src, k > 0 && n.combine == Combine::sum, &rows);
                 }
                 u_in = comb;
@@ -319,8 +398,9 @@ public:
             // h-bar storage only for layers that produce it (allocated once, then reused).
             Tensor hbar;
             if (n.layer->has_input_second_order()) {
-                const std::size_t size = static_cast<std::size_t>(batch_ * n.in_shape.length * n.in_shape.channels);
-                if (n.hbar.size() != size) n.hbar.assign(size, Scalar(0));
+                const std::size_t size =
+                    static_cast<std::size_t>(capacity_ * n.in_shape.length * n.in_shape.channels);
+                if (n.hbar.size() < size) n.hbar.assign(size, Scalar(0));
                 hbar = view(n.hbar, n.in_shape);
             }
             n.layer->accumulate_second_order(in, cview(n.slot, n.out_shape), u_in, hbar, rows);
@@ -372,10 +452,13 @@ private:
         return ConstTensor(buffer.data(), batch_, s.length, s.channels);
     }
 
-    /// Sizes every buffer for batch B (allocates only when B grows or changes).
+    /// Sizes every buffer for batch B. Grow-only: a batch no larger than the largest seen
+    /// reuses the buffers (views cover the first B rows), so a smaller last chunk of a
+    /// prediction never allocates.
     void prepare(Index B) {
-        if (B == batch_) return;
         batch_ = B;
+        if (B <= capacity_) return;
+        capacity_ = B;
         written_.assign(nodes_.size(), 0);
         Index largest = 0;  // zeros standing in for the g-bar of auxiliary inputs
         for (const Shape& sh : input_shapes_) largest = std::max(largest, sh.length * sh.channels);
@@ -397,6 +480,13 @@ private:
         if (n.inputs.size() > 1) return cview(n.sum_in, n.in_shape);
         const int s = n.inputs[0];
         return s < 0 ? inputs_[static_cast<std::size_t>(-1 - s)] : cview(node(s).out, n.in_shape);
+    }
+
+    std::string describe(const NodeId& id) const {
+        if (id.is_previous()) return "(previous node)";
+        if (id.raw_ == -1) return "input (the sequence)";
+        if (id.is_input()) return detail::concat("auxiliary input ", -id.raw_ - 1);
+        return detail::concat("node ", id.raw_);
     }
 
     Shape source_shape(int s) const {
@@ -442,12 +532,13 @@ private:
     }
 
     using RowMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    static constexpr int kSequence = -1;  // the raw id of input()
     std::vector<Shape> input_shapes_;
     std::vector<Node> nodes_;
     std::vector<int> outputs_;
     bool compiled_ = false;
     Vector params_, grads_, state_;
-    Index batch_ = 0;
+    Index batch_ = 0, capacity_ = 0;
     std::vector<ConstTensor> inputs_;
     std::vector<Scalar> zeros_;
     std::vector<char> written_;

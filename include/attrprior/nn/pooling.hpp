@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -233,5 +234,16 @@ private:
         for (Index c = 0; c < C; ++c) y[c] /= Scalar(L);
     }
 };
+
+/// `model.add(nn::max_pool1d(40))` (stride = kernel unless given).
+template <class Scalar = float>
+std::unique_ptr<MaxPool1d<Scalar>> max_pool1d(Index kernel, Index stride = 0) {
+    return std::make_unique<MaxPool1d<Scalar>>(kernel, stride == 0 ? kernel : stride);
+}
+/// `model.add(nn::global_average_pool1d())`.
+template <class Scalar = float>
+std::unique_ptr<GlobalAveragePool1d<Scalar>> global_average_pool1d() {
+    return std::make_unique<GlobalAveragePool1d<Scalar>>();
+}
 
 }  // namespace attrprior::nn

@@ -19,6 +19,7 @@
 #include "attrprior/core/tensor.hpp"
 #include "attrprior/nn/model.hpp"
 #include "attrprior/priors/prior.hpp"
+#include "attrprior/train/batch.hpp"
 
 namespace attrprior::train {
 
@@ -108,7 +109,7 @@ public:
     /// the prior's rows (see status_from_labels).
     template <class Prior, class Loss>
     StepResult<Scalar> step(nn::Model<Scalar>& model, Prior& prior, Loss& loss, ConstTensor x,
-                            ConstTensor labels, const Eigen::VectorXi& status,
+                            ConstTensor labels, const Eigen::Ref<const Eigen::VectorXi>& status,
                             nn::Mode mode = nn::Mode::train) {
         inputs_.resize(1);  // no allocation after the first call
         inputs_[0] = x;
@@ -120,16 +121,24 @@ public:
     template <class Prior, class Loss>
     StepResult<Scalar> step(nn::Model<Scalar>& model, Prior& prior, Loss& loss,
                             const std::vector<ConstTensor>& inputs, ConstTensor labels,
-                            const Eigen::VectorXi& status, nn::Mode mode = nn::Mode::train) {
+                            const Eigen::Ref<const Eigen::VectorXi>& status,
+                            nn::Mode mode = nn::Mode::train) {
         require(!inputs.empty(), "DoubleBackprop::step", "inputs", 0, "must hold at least the sequence");
         inputs_.assign(inputs.begin(), inputs.end());
         return run_step(model, prior, loss, labels, status, mode);
     }
 
+    /// The same on a Batch (train/batch.hpp): its inputs, targets and status.
+    template <class Prior, class Loss>
+    StepResult<Scalar> step(nn::Model<Scalar>& model, Prior& prior, Loss& loss, const Batch<Scalar>& batch,
+                            nn::Mode mode = nn::Mode::train) {
+        return step(model, prior, loss, batch.inputs(), batch.targets(), batch.status(), mode);
+    }
+
 private:
     template <class Prior, class Loss>
     StepResult<Scalar> run_step(nn::Model<Scalar>& model, Prior& prior, Loss& loss, ConstTensor labels,
-                                const Eigen::VectorXi& status, nn::Mode mode) {
+                                const Eigen::Ref<const Eigen::VectorXi>& status, nn::Mode mode) {
         const char* where = "DoubleBackprop::step";
         const ConstTensor x = inputs_[0];
         require(x.dim0 >= 1, where, "batch size", x.dim0, "must be >= 1");
@@ -170,7 +179,7 @@ private:
 
     void prepare(const ConstTensor& x) {
         const std::size_t n = static_cast<std::size_t>(x.size());
-        if (attr_.size() != n) {
+        if (attr_.size() < n) {  // grow-only: a smaller batch reuses the workspace
             attr_.assign(n, Scalar(0));
             dpda_.assign(n, Scalar(0));
         }
