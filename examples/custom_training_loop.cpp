@@ -34,7 +34,7 @@ int main() {
     auto model = ap::models::make_binary_model<float>(options, /*seed=*/1);
 
     ap::priors::FourierPrior<float> prior;            // freq_limit 150, softness 0.2, sigma 3
-    ap::train::ClassBalancedBCE<float> loss;           // SPEC §5, label -1 ignored
+    ap::train::ClassBalancedBCE<float> loss;           // docs/models.md §2, label -1 ignored
     ap::train::DoubleBackprop<float> step(/*lambda=*/1.0f);
     ap::train::Adam<float> adam;                       // lr 1e-3, PyTorch semantics
 

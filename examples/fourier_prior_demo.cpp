@@ -1,4 +1,4 @@
-// Computes the Fourier attribution prior (SPEC §3) on a synthetic batch and prints it.
+// Computes the Fourier attribution prior (docs/math.md §3) on a synthetic batch and prints it.
 //
 // Two kinds of attribution track are compared: "clean" rows carry a smooth bump where a
 // motif would be (low frequencies) plus faint noise; "noisy" rows are white noise. The

@@ -1,4 +1,5 @@
-// train_binary — the paper's binary-model experiment end to end (issue 5, SPEC §5-§7).
+// train_binary — the paper's binary-model experiment end to end (issue 5; docs/models.md §1-2
+// and §6, docs/data.md §2-4 and §7, docs/math.md §5).
 //
 // With no arguments it simulates a genome with SPI1 sites planted in the positive
 // regions, trains the binary model with the Fourier prior and without, and prints a

@@ -114,7 +114,7 @@ struct History {
     std::vector<double> train_loss, valid_loss, prior;
 };
 
-/// Early stopping of SPEC §5: stop after `patience` epochs without a validation
+/// Early stopping of docs/models.md §6: stop after `patience` epochs without a validation
 /// improvement of min_delta; keeps the parameters and state of the best epoch.
 class EarlyStopping {
 public:
@@ -191,9 +191,9 @@ inline std::vector<double> mean_spectrum(const float* attr, const std::vector<In
     return mean;
 }
 
-/// Attribution metrics of SPEC §7 over `rows` of the N x L x 4 attributions: fourier_score
-/// and entropy (means over rows), and, where masks are given, motif_auprc and motif_share
-/// over the rows with at least one site.
+/// Attribution metrics of docs/math.md §5.2 over `rows` of the N x L x 4 attributions:
+/// fourier_score and entropy (means over rows), and, where masks are given, motif_auprc and
+/// motif_share over the rows with at least one site.
 inline void attribution_metrics(ap::ConstTensor3<float> all, const std::vector<Index>& rows,
                                 const ap::priors::FourierPriorOptions& fourier,
                                 const std::vector<std::vector<char>>* masks, std::map<std::string, double>& out) {

@@ -1,5 +1,5 @@
-// train_profile — the paper's profile-model (BPNet-style) experiment end to end (issue 6,
-// SPEC §5-§7).
+// train_profile — the paper's profile-model (BPNet-style) experiment end to end (issue 6;
+// docs/models.md §3-6, docs/data.md §5-7, docs/math.md §5).
 //
 // With no arguments it simulates a genome with SPI1 sites planted in peaks and reads drawn
 // around each site from a strand-specific footprint (plus background and a control
@@ -54,7 +54,7 @@ namespace {
 struct Settings : examples::RunSettings {
     Settings() {
         out = "attrprior_profile_run";
-        lambda = 50;  // the paper's profile-model prior (SPEC §5)
+        lambda = 50;  // the paper's profile-model prior (docs/models.md §6)
         freq_limit = 200;
     }
     std::string fasta, peaks, motif_sites;
@@ -136,7 +136,7 @@ History train(ap::nn::Model<float>& model, Prior& prior, const gx::ProfileDatase
     ap::train::ProfileLoss<float> loss(s.counts_weight);
     ap::train::DoubleBackprop<float, ap::train::ProfileTarget> step(static_cast<float>(s.lambda), profile_target(s));
     ap::train::Adam<float> adam(ap::train::AdamOptions{s.lr});
-    // Every example is a peak, so the prior sees every row (SPEC §3 status = 1).
+    // Every example is a peak, so the prior sees every row (status = 1, docs/math.md §3).
     const Eigen::VectorXi status = Eigen::VectorXi::Ones(s.batch);
     const auto inputs = batch.inputs(s.batch);
     examples::EarlyStopping stopping(s.patience);

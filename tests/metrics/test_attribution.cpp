@@ -1,6 +1,6 @@
-// Tests of the attribution metrics (SPEC §7): Fourier score, entropy, motif AUPRC and
-// motif share, cosine and continuous Jaccard similarity, stability across models — all
-// against hand-computed values — and every bad-input case.
+// Tests of the attribution metrics (docs/math.md §5.2-5.3): Fourier score, entropy, motif
+// AUPRC and motif share, cosine and continuous Jaccard similarity, stability across models —
+// all against hand-computed values — and every bad-input case.
 #include "attrprior/metrics/attribution.hpp"
 
 #include <gmock/gmock.h>

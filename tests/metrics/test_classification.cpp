@@ -1,5 +1,5 @@
-// Tests of the binary classification metrics (SPEC §7): hand-computed accuracy, auROC and
-// auPRC (with and without ties), O(n^2) brute-force references on random tied data,
+// Tests of the binary classification metrics (docs/math.md §5.1): hand-computed accuracy, auROC
+// and auPRC (with and without ties), O(n^2) brute-force references on random tied data,
 // ignored labels, and every bad-input case.
 #include "attrprior/metrics/classification.hpp"
 

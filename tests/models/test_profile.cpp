@@ -1,6 +1,7 @@
-// The BPNet-style profile preset (SPEC §5): structure, and the whole double-backprop step
-// (profile attribution target, two-head loss, controls) against finite differences and
-// against the PyTorch reference fixtures (tests/reference/torch_profile.py dump).
+// The BPNet-style profile preset (docs/models.md §3-5): structure, and the whole
+// double-backprop step (profile attribution target, two-head loss, controls) against finite
+// differences and against the PyTorch reference fixtures (tests/reference/torch_profile.py
+// dump).
 #include "attrprior/models/profile.hpp"
 
 #include <gmock/gmock.h>

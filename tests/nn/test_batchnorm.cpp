@@ -46,7 +46,7 @@ private:
     double* state_ptr_ = nullptr;
 };
 
-/// Straightforward double implementation of SPEC §4's formulas, per channel.
+/// Straightforward double implementation of the docs/double_backprop.md §4 formulas, per channel.
 struct Reference {
     Index B, L, C;
     std::vector<double> y, rm, rv, g_in, dgamma, dbeta, ju, gamma_bar, hbar;

@@ -43,7 +43,7 @@ TEST(Crop1d, HandComputedCentredWindow) {
 }
 
 TEST(Crop1d, PaperProfileCrop) {
-    // SPEC §5: the last dilated layer (length 1346) is cropped to its valid 1074 centre.
+    // docs/models.md §3: the last dilated layer (length 1346) is cropped to its valid 1074 centre.
     nn::Crop1d<double> crop(1346 - 20 - 2 * 126);
     EXPECT_EQ(crop.output_shape(nn::Shape{1346, 64}), (nn::Shape{1074, 64}));
     EXPECT_EQ(crop.offset(1346), 136);

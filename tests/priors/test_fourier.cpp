@@ -1,4 +1,4 @@
-// Tests of the Fourier prior (SPEC §3): forward values against a naive long-double
+// Tests of the Fourier prior (docs/math.md §3): forward values against a naive long-double
 // DFT and hand-computed cases, the gradient against central finite differences, the
 // PyTorch fixtures, thread and precision agreement, and every bad-input case.
 #include "attrprior/priors/fourier.hpp"
@@ -26,7 +26,7 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-/// Independent reference of SPEC §3 for one row: naive DFT in long double.
+/// Independent reference of docs/math.md §3.1 for one row: naive DFT in long double.
 long double reference_row_score(const std::vector<double>& attr, Index L, Index C,
                                 const FourierPriorOptions& o) {
     std::vector<long double> a(static_cast<std::size_t>(L), 0.0L), s(a);

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """PyTorch reference for the BPNet-style profile model with the Fourier attribution prior.
 
-An independent implementation of SPEC §3-§5 in PyTorch (autograd does the double
-backprop), used to (a) produce float64 fixtures that tests/models/test_profile.cpp
-matches to 1e-8 and (b) time one training step next to the C++ library. Not needed by
+An independent implementation in PyTorch of docs/math.md §3, docs/double_backprop.md and
+docs/models.md §3-5 (autograd does the double backprop), used to (a) produce float64
+fixtures that tests/models/test_profile.cpp matches to 1e-8 and (b) time one training step
+next to the C++ library. Not needed by
 CI; run it with Debian's python3-torch (/usr/bin/python3), see tests/reference/README.md.
 
 usage:
@@ -48,7 +49,7 @@ import torch.nn.functional as F
 # ---- model ------------------------------------------------------------------------------
 
 class Profile(nn.Module):
-    """SPEC §5: dilated residual-sum convolutions, cropped centre, profile and counts heads."""
+    """docs/models.md §3-4: dilated residual-sum convolutions, cropped centre, both heads."""
 
     def __init__(self, input_length=1346, tasks=1, strands=2, controls="matched", filters=64,
                  first_kernel=21, dilated_kernel=3, dilations=(2, 4, 8, 16, 32, 64), profile_kernel=75):
@@ -140,7 +141,7 @@ def gaussian_taps(sigma, dtype):
 
 
 def fourier_prior(attr, status, freq_limit, softness=0.2, sigma=3):
-    """SPEC §3. attr: B x L x 4; status: B (1 = positive). softness None = hard cut-off."""
+    """docs/math.md §3. attr: B x L x 4; status: B (1 = positive). softness None = hard cut-off."""
     track = attr.abs().sum(dim=2)                                         # B x L
     if sigma > 0:
         k = gaussian_taps(sigma, track.dtype).view(1, 1, -1)

@@ -1,6 +1,6 @@
-// Finite-difference checks of a layer's first- and second-order terms (SPEC §4) in
-// double. Every layer test calls check_layer_derivatives; it fails the test on the first
-// term whose relative error exceeds the tolerance.
+// Finite-difference checks of a layer's first- and second-order terms (docs/double_backprop.md
+// §3 and §5) in double. Every layer test calls check_layer_derivatives; it fails the test on
+// the first term whose relative error exceeds the tolerance.
 #pragma once
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // Whole-objective gradient check over a model's flat parameter vector: central finite
-// differences of an objective re-evaluated at perturbed parameters (SPEC §4 "Checks").
+// differences of an objective re-evaluated at perturbed parameters (docs/double_backprop.md §5).
 #pragma once
 
 #include <Eigen/Core>

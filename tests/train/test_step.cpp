@@ -1,5 +1,5 @@
-// The double-backprop step (SPEC §4) against central finite differences of the whole
-// objective, and against the PyTorch reference fixtures (torch_binary.py dump).
+// The double-backprop step (docs/double_backprop.md) against central finite differences of
+// the whole objective, and against the PyTorch reference fixtures (torch_binary.py dump).
 #include "attrprior/train/step.hpp"
 
 #include <gmock/gmock.h>

@@ -1,7 +1,7 @@
 // Non-owning views of dense row-major tensors.
 //
 // attrprior stores batches as B x L x C arrays with the batch outermost and the channel
-// innermost (SPEC §2). A view is a pointer plus a shape; it never owns memory, so the
+// innermost (docs/math.md §2). A view is a pointer plus a shape; it never owns memory, so the
 // caller decides where data live (an Eigen matrix, a std::vector, a memory-mapped file).
 #pragma once
 

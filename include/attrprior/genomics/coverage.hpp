@@ -1,5 +1,5 @@
 // Base-resolution read coverage held in memory, and its simulation for profile models
-// (issue 6, SPEC §6 "Simulation").
+// (issue 6, docs/data.md §7).
 //
 // CoverageTrack is the in-memory counterpart of BigWigReader: both model the "track"
 // that ProfileDataset reads (has_chromosome, length, read), so simulated coverage can be

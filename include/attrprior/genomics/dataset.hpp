@@ -1,4 +1,5 @@
-// Binary (peak vs background) training data: windows, splits, balanced batches (SPEC §5-6).
+// Binary (peak vs background) training data: windows, splits, balanced batches (docs/data.md
+// §2-4).
 //
 // BinaryDataset turns peaks (positives) and either a user BED of negatives or negatives
 // sampled from the genome into fixed-length windows, split by chromosome into train,

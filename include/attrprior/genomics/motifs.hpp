@@ -2,7 +2,7 @@
 // motifs for the simulator.
 //
 // A Motif stores one probability row per motif position, in the channel order of
-// SPEC §2 (A, C, G, T); every row sums to 1.
+// docs/math.md §2 (A, C, G, T); every row sums to 1.
 //
 // Formats read:
 //  - JASPAR "pfm" count matrices (read_jaspar): a header line ">ID NAME" followed by

@@ -1,6 +1,6 @@
 // Profile-model training data: summit-centred sequence windows with their base-resolution
 // read coverage, split by chromosome, batched with jitter and reverse complement
-// (issue 6, SPEC §5-6).
+// (issue 6, docs/data.md §5-6).
 //
 // Windows. For a peak with summit m, the model input is [m - L/2, m - L/2 + L) and the
 // profile window is the centred [m - L/2 + (L - O)/2, ... + O) with L = input_length and
@@ -58,7 +58,7 @@ template <class Track>
 struct has_path<Track, std::void_t<decltype(std::declval<const Track&>().path())>> : std::true_type {};
 }  // namespace detail
 
-/// Options of ProfileDataset (defaults: the paper's profile model, SPEC §5).
+/// Options of ProfileDataset (defaults: the paper's profile model, docs/models.md §3).
 struct ProfileDatasetOptions {
     Index input_length = 1346;   ///< sequence window L
     Index output_length = 1000;  ///< profile window O (L - O even, O <= L)

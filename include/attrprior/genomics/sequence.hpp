@@ -1,4 +1,4 @@
-// DNA sequence encoding: one-hot, reverse complement, GC content (SPEC §2).
+// DNA sequence encoding: one-hot, reverse complement, GC content (docs/math.md §2).
 //
 // A one-hot sequence is an L x 4 row-major array, channel order A, C, G, T: base i sets
 // out[4 * i + channel] = 1. Lower case is the same base. N, and any other character

@@ -1,4 +1,4 @@
-// A synthetic genome with planted motifs: the embedded default data set (SPEC §6).
+// A synthetic genome with planted motifs: the embedded default data set (docs/data.md §7).
 //
 // simulate_genome draws a random background genome, chooses peak windows (the
 // positives) and plants motif instances sampled from position weight matrices inside

@@ -1,5 +1,5 @@
 // Save and load a model's parameters and state (BatchNorm running statistics) as a
-// directory of .npy files in PyTorch's names and layouts (SPEC §2), plus manifest.json
+// directory of .npy files in PyTorch's names and layouts (docs/math.md §2), plus manifest.json
 // listing them, so weights move between attrprior and the PyTorch reference.
 #pragma once
 

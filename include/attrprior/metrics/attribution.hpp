@@ -1,11 +1,11 @@
-// Attribution metrics of SPEC §7: Fourier score, entropy, motif AUPRC, motif share and
-// stability across models (cosine and continuous Jaccard similarity).
+// Attribution metrics of docs/math.md §5.2-5.3: Fourier score, entropy, motif AUPRC, motif
+// share and stability across models (cosine and continuous Jaccard similarity).
 //
 // Attributions are N x L x C views (C = 4 for one-hot DNA; any C >= 1 is accepted),
 // examples outermost. Every entry point validates shapes (invalid_argument naming the
 // argument and the value) and rejects NaN or +-Inf attributions (numeric_error naming the
 // element and its value). The per-position track of an example is
-//     a_i = sum_c |A[i, c]|            (SPEC §3 step 1).
+//     a_i = sum_c |A[i, c]|            (docs/math.md §3.1 step 1).
 // All sums are accumulated in double whatever the Scalar.
 #pragma once
 
@@ -186,7 +186,7 @@ inline double median(std::vector<double> v) {
 
 }  // namespace detail
 
-/// The Fourier score S (SPEC §3 step 7) of every example, status ignored: the share of
+/// The Fourier score S (docs/math.md §3.1 step 7) of every example, status ignored: the share of
 /// the spectrum magnitude of the (smoothed) |a| track in the low, weighted frequencies.
 /// Higher is cleaner. Uses priors::FourierPrior<Scalar>::scores with the given options.
 /// Needs L >= 2 and options valid for L (freq_limit <= L/2). Returns N values.
@@ -311,15 +311,15 @@ double cosine_similarity(const Scalar* p, const Scalar* q, Index n) {
 }
 
 /// Continuous Jaccard similarity of two L x C attributions (row-major, position outermost),
-/// exactly as SPEC §7:
+/// exactly as docs/math.md §5.3 defines it:
 ///   1. L1-normalise each position's C values: p'_ic = p_ic / sum_c |p_ic| (an all-zero
 ///      position stays zero); the same for q.
 ///   2. For each position i with a non-zero union,
 ///          J_i = [sum_c min(|p'_ic|, |q'_ic|) sign(p_ic) sign(q_ic)] / [sum_c max(|p'_ic|, |q'_ic|)],
 ///      and J_i = 0 for a position where both p and q are all zero (zero union).
 ///   3. The similarity is the SUM over positions: J = sum_i J_i.
-/// The per-position ratio is summed as SPEC §7 writes it, not averaged and not a ratio of
-/// totals: each J_i lies in [-1, 1], so J lies in [-L, L]; identical (or per-position
+/// The per-position ratio is summed as the definition writes it, not averaged and not a ratio
+/// of totals: each J_i lies in [-1, 1], so J lies in [-L, L]; identical (or per-position
 /// positively rescaled) attributions give J = number of non-zero positions, negated ones
 /// minus that number. Divide by L for a per-position mean.
 template <class Scalar>
@@ -332,7 +332,7 @@ double continuous_jaccard(const Scalar* p, const Scalar* q, Index L, Index C = 4
     return detail::jaccard_unchecked(p, q, L, C);
 }
 
-/// Stability of attributions across models (SPEC §7, the paper's consistency analysis).
+/// Stability of attributions across models (docs/math.md §5.3, the paper's consistency analysis).
 struct StabilityReport {
     /// Per example: the mean over all model pairs of the cosine similarity of the two
     /// flattened L x C attributions.

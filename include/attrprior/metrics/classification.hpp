@@ -1,4 +1,4 @@
-// Binary classification metrics of SPEC §7: accuracy, auROC and auPRC.
+// Binary classification metrics of docs/math.md §5.1: accuracy, auROC and auPRC.
 //
 // Every function takes the model's scores (logits, or any monotone transform of them for
 // the ranking metrics) and labels with the same length:

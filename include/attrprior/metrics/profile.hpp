@@ -1,4 +1,4 @@
-// Profile-model metrics (SPEC §7): Jensen-Shannon divergence between observed and
+// Profile-model metrics (docs/math.md §5.1): Jensen-Shannon divergence between observed and
 // predicted profiles, Pearson and Spearman correlations of profiles and of log counts.
 #pragma once
 

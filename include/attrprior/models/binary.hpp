@@ -1,4 +1,4 @@
-// The paper's binary model (SPEC §5), built only from nn/ layers, with PyTorch's module
+// The paper's binary model (docs/models.md §1), built only from nn/ layers, with PyTorch's module
 // names so weights load from and save to the reference implementation:
 //   conv: 3 x [Conv1d(64, k = 15, 15, 13, valid) -> ReLU -> BatchNorm1d]
 //   pool: MaxPool1d(40, 40); flatten (channel-major, as PyTorch)
@@ -21,7 +21,7 @@
 
 namespace attrprior::models {
 
-/// Options of the binary model; defaults are the paper's (SPEC §5).
+/// Options of the binary model; defaults are the paper's (docs/models.md §1).
 struct BinaryModelOptions {
     Index length = 1000;        // input length
     Index tasks = 1;            // output logits

@@ -1,5 +1,5 @@
-// The paper's BPNet-style profile model (SPEC §5, as in the authors' final code), built
-// only from nn/ layers:
+// The paper's BPNet-style profile model (docs/models.md §3-4, as in the authors' final
+// code), built only from nn/ layers:
 //   dil_conv.0: Conv1d(4 -> F, k 21, same) -> ReLU
 //   dil_conv.i (i = 1..6): Conv1d(F -> F, k 3, dilation 2^i, same) on the SUM of the
 //       outputs of layers 0..i-1 -> ReLU
@@ -113,7 +113,7 @@ nn::Model<Scalar> make_profile_model(const ProfileModelOptions& o = ProfileModel
 /// (count_mix.t with controls, count_dense without) is set to mean_log_counts (one value
 /// per task x strand channel, e.g. the training set's mean log(1 + total)), and the
 /// count_mix weights that read the control totals are set to 0.
-/// Why: the control totals enter raw (SPEC §5), so a random initial weight on them adds
+/// Why: the control totals enter raw (docs/models.md §4), so a random initial weight on them adds
 /// weight x total (tens of log units for typical controls) to the prediction, and Adam,
 /// which moves a weight by about lr per step, needs thousands of steps to undo that and to
 /// carry the bias to log(1 + typical count) (5-10). The profile head is untouched.

@@ -3,8 +3,9 @@
 // ReLU: h_out = max(h_in, 0). Its Jacobian is the diagonal mask (h_in > 0), so
 //   backward  g_in  = g_out * (h_in > 0)
 //   tangent   u_out = u_in  * (h_in > 0)
-// and both second-order terms of SPEC §4 vanish (the mask is locally constant in h_in and
-// there are no parameters): accumulate_second_order keeps the default no-op.
+// and both second-order terms of the double backprop (docs/double_backprop.md §3) vanish (the
+// mask is locally constant in h_in and there are no parameters): accumulate_second_order keeps
+// the default no-op.
 //
 // The layer is stateless: the mask is recomputed from the input each pass, so nothing is
 // cached and nothing is allocated. `in` and `out` may alias exactly (in-place forward).

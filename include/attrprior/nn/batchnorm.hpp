@@ -1,6 +1,6 @@
 // Batch normalisation over channels (PyTorch's BatchNorm1d) on channels-last tensors,
-// with the second-order terms of the double backprop (SPEC §4; the derivation is in
-// docs/double_backprop.md).
+// with the second-order terms of the double backprop (docs/double_backprop.md §4 derives
+// them).
 //
 // Input B x L x C: after a Conv1d L is the length, after a Linear L = 1. Statistics are
 // per channel over the N = B * L values. Train mode normalises with the biased batch

@@ -1,4 +1,4 @@
-// Small linear maps used to wire multi-task heads (the profile model of SPEC §5):
+// Small linear maps used to wire multi-task heads (the profile model of docs/models.md §3-4):
 //   ChannelSlice(begin, count): B x L x C -> B x L x count, channels [begin, begin + count)
 //   PositionSum:                B x L x C -> B x 1 x C, the raw sum over positions (the
 //                               control counts of the counts head)

@@ -4,9 +4,10 @@
 // innermost, the im2col matrix of an L x C input is the input itself read with a row
 // stride of C (rows overlap), so no copy is made. The input gradient is recast as a
 // correlation of the zero-padded output gradient with the flipped kernel (K = k * C_out)
-// instead of k small GEMMs (SPEC §8: that shape runs at half the rate). Other strides,
-// dilations and paddings take a per-tap path. OpenMP runs over examples; each thread
-// calls Eigen's single-threaded GEMM and owns its scratch, sized at first use.
+// instead of k small GEMMs (that shape runs at half the rate: docs/performance.md, "Earlier
+// measurements behind two design choices"). Other strides, dilations and paddings take a
+// per-tap path. OpenMP runs over examples; each thread calls Eigen's single-threaded GEMM
+// and owns its scratch, sized at first use.
 #pragma once
 
 #include <Eigen/Core>
@@ -163,7 +164,8 @@ public:
     }
 
     /// B = W^T g: theta-bar is the weight-gradient contraction of (input = u_in,
-    /// output gradient = g_out); the bias and hbar get nothing (SPEC §4 step 4).
+    /// output gradient = g_out); the bias and hbar get nothing (docs/double_backprop.md §2
+    /// step 4, §3).
     void accumulate_second_order(ConstTensor in, ConstTensor g_out, ConstTensor u_in, Tensor,
                                  const Rows& rows) override {
         const Shape os = check(in);

@@ -1,5 +1,5 @@
-// Centre crop over positions (SPEC §5: the profile model crops its last dilated layer to
-// the valid centre). Crop1d(L_out) keeps positions offset .. offset + L_out - 1 with
+// Centre crop over positions (docs/models.md §3: the profile model crops its last dilated
+// layer to the valid centre). Crop1d(L_out) keeps positions offset .. offset + L_out - 1 with
 // offset = (L - L_out) / 2 (floor, so an odd surplus drops one more position on the
 // right). backward pads g_out with zeros back to L; tangent crops u like the forward.
 // A selection has no second-order terms. in and out must not overlap.

@@ -1,5 +1,5 @@
 // Flatten a B x L x C map (channels last) to B x 1 x (C*L) dense features in PyTorch's
-// channel-major order (SPEC §2): feature c*L + t holds position t of channel c, exactly
+// channel-major order (docs/math.md §2): feature c*L + t holds position t of channel c, exactly
 // what torch.flatten gives for the [B, C, L] map. A Linear layer imported from PyTorch
 // after nn.Flatten therefore needs no permutation.
 //

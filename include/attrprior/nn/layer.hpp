@@ -1,19 +1,19 @@
 // The layer interface: first-order passes and the second-order (tangent) terms of the
-// double backprop of SPEC §4.
+// double backprop of docs/double_backprop.md.
 //
 // Tensors are B x L x C (batch outermost, channels innermost). Dense features are
 // B x 1 x F. A layer owns no parameters: the model binds views into its flat parameter,
 // gradient and state buffers (mlpack-style), so optimizers, clipping and save/load see
-// one vector. Parameters are stored in PyTorch's layout and order (SPEC §2).
+// one vector. Parameters are stored in PyTorch's layout and order (docs/math.md §2).
 //
-// Notation of SPEC §4 for one layer h_out = F(h_in; theta) with backward
+// Notation of docs/double_backprop.md §2-3 for one layer h_out = F(h_in; theta) with backward
 // g_in = B(g_out, h_in, theta) = J^T g_out:
 //   backward                      g_in  = J^T g_out
 //   accumulate_parameter_gradients grads += (dF/dtheta)^T g_out
 //   tangent                       u_out = J u_in          (forward-mode, no bias)
 //   accumulate_second_order       grads += (dB/dtheta)^T u_in ; hbar_in = (dB/dh_in)^T u_in
-// where u_in is the cotangent of g_in (the "g-bar" of SPEC §4). A layer without special
-// second-order handling just does not override accumulate_second_order.
+// where u_in is the cotangent of g_in (the "g-bar" of docs/double_backprop.md §2). A layer
+// without special second-order handling just does not override accumulate_second_order.
 #pragma once
 
 #include <cstdint>
@@ -49,7 +49,7 @@ inline std::string to_string(const Shape& s) {
 /// pass over all rows gives it (the rows are independent computations).
 using Rows = std::vector<Index>;
 
-/// A tensor of a layer as PyTorch names and shapes it (for save/load, SPEC §2).
+/// A tensor of a layer as PyTorch names and shapes it (for save/load, docs/math.md §2).
 struct TensorInfo {
     std::string name;          // e.g. "weight", "running_mean"
     std::vector<Index> shape;  // PyTorch shape
@@ -92,7 +92,7 @@ public:
     /// g_in = J^T g_out, for all rows (input gradient only). Uses what the latest forward
     /// cached (argmax, masks, batch statistics): call it after a forward on the same input.
     virtual void backward(ConstTensor in, ConstTensor out, ConstTensor g_out, Tensor g_in) = 0;
-    /// The backward of the attribution pass (SPEC §4 step 2). tangent() and
+    /// The backward of the attribution pass (docs/double_backprop.md §2 step 2). tangent() and
     /// accumulate_second_order() are the derivatives of THIS map. Equal to backward()
     /// except for layers that define attributions per example (BatchNorm in train mode
     /// treats the batch statistics as constants here by default, see batchnorm.hpp).

@@ -4,7 +4,7 @@
 // Parameters live in the model's flat buffer in PyTorch's layout and order: weight [O, F]
 // row-major at offset 0, then bias [O] at offset O*F (absent with bias = false).
 //
-// Derivatives (SPEC §4), with B(g, h, W) = W^T g the backward:
+// Derivatives (docs/double_backprop.md §2-3), with B(g, h, W) = W^T g the backward:
 //   backward                 g_in  = g_out W
 //   parameter gradients      dW += g_out^T X,   db += sum over rows of g_out
 //   tangent                  u_out = W u_in     (no bias; listed rows only)

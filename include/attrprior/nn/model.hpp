@@ -1,6 +1,6 @@
 // A network of layers over one flat parameter buffer, with the three passes of the
-// double-backprop step (SPEC §4): forward, backward (attribution or task, optionally
-// with injected h-bar), and the tangent pass.
+// double-backprop step (docs/double_backprop.md §2): forward, backward (attribution or task,
+// optionally with injected h-bar), and the tangent pass.
 //
 // The graph is a DAG in insertion order: every node applies one layer to the SUM (or the
 // channel CONCATENATION) of its inputs: earlier nodes, the model input (the sequence) or
@@ -313,9 +313,9 @@ public:
         return view(n.slot, n.out_shape);
     }
 
-    /// Which backward: the attribution pass (SPEC §4 step 2: input gradients only, through
-    /// each layer's attribution_backward) or the task pass (step 5: parameter gradients,
-    /// with the h-bar of the latest tangent pass injected).
+    /// Which backward: the attribution pass (docs/double_backprop.md §2 step 2: input
+    /// gradients only, through each layer's attribution_backward) or the task pass (step 5:
+    /// parameter gradients, with the h-bar of the latest tangent pass injected).
     enum class Pass { attribution, task };
 
     /// Backward from the seeds in output_gradient(k): slot_i = dL/dh_i for every node.
@@ -367,10 +367,10 @@ public:
         if (input_grad && !input_written) input_grad->rows().setZero();
     }
 
-    /// The tangent pass of SPEC §4 step 4 from u0 = g-bar of the input gradient, on
-    /// `rows` (every row when some layer couples rows). Run right after an attribution
-    /// backward: it consumes each node's g and leaves g-bar in its slot; it adds theta-bar
-    /// to the gradients and records h-bar for the next backward(Pass::task).
+    /// The tangent pass of docs/double_backprop.md §2 step 4 from u0 = g-bar of the input
+    /// gradient, on `rows` (every row when some layer couples rows). Run right after an
+    /// attribution backward: it consumes each node's g and leaves g-bar in its slot; it adds
+    /// theta-bar to the gradients and records h-bar for the next backward(Pass::task).
     void tangent_pass(ConstTensor u0, const Rows& rows) {
         require_compiled("tangent_pass");
         require_shape(u0, batch_, input_shapes_[0], "Model::tangent_pass", "u0");

@@ -8,13 +8,13 @@
 //   backward  g_in[b, argmax[b,t,c], c] += g_out[b, t, c]   (zero elsewhere; overlapping
 //             windows accumulate)
 //   tangent   u_out[b, t, c] = u_in[b, argmax[b,t,c], c]
-// and both second-order terms of SPEC §4 are zero almost everywhere. backward and tangent
-// use the cache of the latest forward, which must have run on the same input. Input and
-// output buffers must not overlap (both layers).
+// and both second-order terms of the double backprop (docs/double_backprop.md §3) are zero
+// almost everywhere. backward and tangent use the cache of the latest forward, which must have
+// run on the same input. Input and output buffers must not overlap (both layers).
 //
 // GlobalAveragePool1d: B x L x C -> B x 1 x C, the mean over positions (the counts head of
-// SPEC §5). Linear, so backward spreads g / L over the positions and tangent is the mean
-// of u; no second-order terms.
+// docs/models.md §4). Linear, so backward spreads g / L over the positions and tangent is the
+// mean of u; no second-order terms.
 #pragma once
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// The Fourier attribution prior of Tseng, Shrikumar & Kundaje (NeurIPS 2020), SPEC §3.
+// The Fourier attribution prior of Tseng, Shrikumar & Kundaje (NeurIPS 2020), docs/math.md §3.
 //
 // P(A) = mean over rows with status 1 of (1 - S), where S is the share of the spectrum
 // magnitude of the (smoothed) per-position attribution track that lies in the low,
@@ -49,7 +49,8 @@ inline void validate(const FourierPriorOptions& o, Index length, const char* whe
             "must be <= L/2 = ", length / 2, " (L = ", length, ")");
 }
 
-/// Normalised Gaussian kernel with 2*sigma+1 taps at offsets -sigma..sigma (SPEC §3 step 2).
+/// Normalised Gaussian kernel with 2*sigma+1 taps at offsets -sigma..sigma (docs/math.md §3.1
+/// step 2).
 template <class Scalar>
 std::vector<Scalar> gaussian_kernel(int sigma) {
     require(sigma >= 0, "attrprior::priors::gaussian_kernel", "sigma", sigma, "must be >= 0");
@@ -120,7 +121,8 @@ void smooth_same(const Scalar* in, Index length, const std::vector<Scalar>& kern
     for (Index i = std::max(head, length - r); i < length; ++i) edge(i);
 }
 
-/// Frequency weights w_j for bins j = 0 .. L/2 (w_0 = 0: the DC bin is dropped), SPEC §3 step 6.
+/// Frequency weights w_j for bins j = 0 .. L/2 (w_0 = 0: the DC bin is dropped), docs/math.md
+/// §3.1 step 6.
 template <class Scalar>
 std::vector<Scalar> fourier_weights(Index length, const FourierPriorOptions& o) {
     const Index bins = length / 2 + 1;
@@ -152,7 +154,7 @@ public:
 
     const Options& options() const { return options_; }
 
-    /// P(A) and dP/dA (SPEC §3). attribution and gradient are B x L x C; rows with
+    /// P(A) and dP/dA (docs/math.md §3). attribution and gradient are B x L x C; rows with
     /// status != 1 get zero gradient. No kept row: returns 0 with a zero gradient.
     Scalar value_and_gradient(ConstTensor3<Scalar> attribution,
                               const Eigen::Ref<const Eigen::VectorXi>& status,
@@ -187,8 +189,8 @@ public:
         return total * inv_rows;
     }
 
-    /// Per-row Fourier score S (SPEC §3 step 7) for every row, ignoring status: the metric
-    /// "fourier_score" of the examples. scores must have size B.
+    /// Per-row Fourier score S (docs/math.md §3.1 step 7) for every row, ignoring status: the
+    /// metric "fourier_score" of the examples. scores must have size B.
     void scores(ConstTensor3<Scalar> attribution, Eigen::Ref<Eigen::Matrix<Scalar, -1, 1>> scores) {
         const char* where = "FourierPrior::scores";
         require(scores.size() == attribution.dim0, where, "scores.size()", scores.size(),
@@ -244,7 +246,7 @@ private:
         }
     }
 
-    /// Steps 1-7 of SPEC §3 for one row; leaves F in ws.spectrum, M and S in ws.
+    /// Steps 1-7 of docs/math.md §3.1 for one row; leaves F in ws.spectrum, M and S in ws.
     Scalar row_score(const Scalar* attr, Index channels, RowWorkspace& ws) {
         const Index L = length_, bins = L / 2 + 1;
         Scalar* track = ws.track.data();
@@ -263,13 +265,13 @@ private:
         m = m.sqrt();
         Scalar norm = m.sum();
         const Scalar weighted = (m * ConstArrayMap(weights_.data(), bins)).sum();
-        if (norm == 0) norm = 1;  // SPEC §3 step 5
+        if (norm == 0) norm = 1;  // docs/math.md §3.1 step 5
         ws.norm = norm;
         ws.score = weighted / norm;
         return ws.score;
     }
 
-    /// dP/dA for one kept row, from the state row_score left in ws (SPEC §3, gradient).
+    /// dP/dA for one kept row, from the state row_score left in ws (docs/math.md §3.3).
     void row_gradient(const Scalar* attr, Index channels, RowWorkspace& ws, Scalar* grad) {
         const Index L = length_, bins = L / 2 + 1;
         // dP/dm_k = -(w_k - S) / (M R); dP/dF_k = dP/dm_k * F_k / |F_k| (0 where |F_k| = 0);

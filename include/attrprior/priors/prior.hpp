@@ -5,8 +5,8 @@
 //                               const Eigen::Ref<const Eigen::VectorXi>& status,  // B
 //                               Tensor3<Scalar> gradient);           // B x L x C, written
 // that returns P(A) and writes dP/dA into `gradient` (every element, zeros where P does
-// not depend on A). Only rows whose status is 1 (the positives, SPEC §3) enter P. A user's
-// own prior just needs that member function; the training step takes it as a template
+// not depend on A). Only rows whose status is 1 (the positives, docs/math.md §3) enter P. A
+// user's own prior just needs that member function; the training step takes it as a template
 // parameter.
 #pragma once
 
@@ -104,7 +104,7 @@ void throw_if_not_finite(const char* where, const char* name, ConstTensor3<Scala
     }
 }
 
-/// a[i] = sum_c |A[i, c]| for one row (SPEC §3 step 1).
+/// a[i] = sum_c |A[i, c]| for one row (docs/math.md §3.1 step 1).
 template <class Scalar>
 void channel_abs_sum(const Scalar* attr, Index length, Index channels, Scalar* out) {
     if (channels == 4) {  // the one-hot DNA case, unrolled so the compiler vectorises it
@@ -121,9 +121,10 @@ void channel_abs_sum(const Scalar* attr, Index length, Index channels, Scalar* o
     }
 }
 
-/// gradient[i, c] = sign(A[i, c]) * abar[i], sign(0) = 0 (the |.| subgradient of SPEC §3).
+/// gradient[i, c] = sign(A[i, c]) * abar[i], sign(0) = 0 (|.| subgradient, docs/math.md §3.3).
 /// Written as copysign(1, x) * g + select so the compiler emits vector masks, not branches: random
-/// signs make a branchy loop mispredict half the time (3x slower in the SPEC §8 probe).
+/// signs make a branchy loop mispredict half the time (3x slower in a probe: docs/performance.md,
+/// "Earlier measurements behind two design choices").
 template <class Scalar>
 inline Scalar signed_copy(Scalar g, Scalar x) {
     const Scalar s = std::copysign(Scalar(1), x) * g;

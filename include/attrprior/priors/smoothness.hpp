@@ -1,4 +1,4 @@
-// Smoothness prior of Erion et al. 2019, the baseline of SPEC §3:
+// Smoothness prior of Erion et al. 2019, a baseline (docs/math.md §4):
 // P(A) = mean over rows with status 1 of sum_i |a[i+1] - a[i]|, a[i] = sum_c |A[i, c]|.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Sparsity prior of Erion et al. 2019, the baseline of SPEC §3:
+// Sparsity prior of Erion et al. 2019, a baseline (docs/math.md §4):
 // P(A) = -mean over rows with status 1 of Gini(a), a[i] = sum_c |A[i, c]|.
 //
 // With a sorted ascending (x_(1) <= ... <= x_(n)) and T = sum x,

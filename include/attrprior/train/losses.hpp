@@ -1,4 +1,4 @@
-// Task losses of the paper's models (SPEC §5).
+// Task losses of the paper's models (docs/models.md §2 and §5).
 //
 // A loss is any class with
 //     Scalar value_and_gradient(ConstTensor3<Scalar> outputs,   // what the network produced
@@ -101,7 +101,7 @@ T log_gamma(T x) {
 
 }  // namespace detail
 
-/// Class-balanced binary cross-entropy on logits (SPEC §5, binary models).
+/// Class-balanced binary cross-entropy on logits (docs/models.md §2, binary models).
 ///
 /// outputs: logits, conventionally B x 1 x T (T tasks); targets: labels 1 (positive),
 /// 0 (negative) or -1 (ambiguous, ignored), same shape. Elements are pooled over the whole
@@ -191,7 +191,7 @@ public:
     }
 };
 
-/// Multinomial negative log-likelihood of profiles (SPEC §5, profile models).
+/// Multinomial negative log-likelihood of profiles (docs/models.md §5, profile models).
 ///
 /// outputs: logits B x O x K (O output positions, K = tasks·strands channels); targets:
 /// observed counts (non-negative, need not be integers), same shape. For each example b
@@ -324,7 +324,7 @@ private:
 
 /// Mean squared error over all elements: loss = Σ (out - target)² / N,
 /// dloss/dout = 2 (out - target) / N. Used for the log-count head of profile models
-/// (targets log(1 + counts), SPEC §5; the caller applies the log and the weight 20).
+/// (targets log(1 + counts), docs/models.md §5; the caller applies the log and the weight 20).
 /// NaN/Inf is numeric_error; an empty tensor is invalid_argument.
 template <class Scalar>
 class MeanSquaredError {

@@ -1,5 +1,5 @@
 // First-order optimizers and gradient clipping on flat parameter vectors, with the
-// semantics of torch.optim (SPEC §5: Adam, lr 1e-3).
+// semantics of torch.optim (docs/models.md §6: Adam, lr 1e-3).
 //
 // The optimizers see one contiguous vector of all parameters and one of their gradients
 // (Eigen::Ref, so a VectorX, a Map over a parameter arena or a segment all work). State is

@@ -1,4 +1,5 @@
-// Profile-model training pieces (SPEC §4-§5): the attribution target and the two-head loss.
+// Profile-model training pieces: the attribution target (docs/double_backprop.md §1) and the
+// two-head loss (docs/models.md §5).
 #pragma once
 
 #include <Eigen/Core>
@@ -67,7 +68,7 @@ struct ProfileTarget {
 
 /// Multinomial NLL of each profile (softmax over positions, trials = observed total) +
 /// counts_weight * MSE between the predicted log counts (output 1) and log(1 + observed
-/// total), both averaged over tasks x strands and then the batch (SPEC §5).
+/// total), both averaged over tasks x strands and then the batch (docs/models.md §5).
 template <class Scalar>
 class ProfileLoss {
 public:

@@ -1,4 +1,4 @@
-// One training step with an attribution prior: the double backprop of SPEC §4.
+// One training step with an attribution prior: the double backprop of docs/double_backprop.md.
 //
 //   1. forward (caching), 2. attribution backward g_0 = ds/dx (input gradients only),
 //   3. A = g_0 * x, P(A) and u_0 = lambda * dP/dA * x, 4. tangent pass (J g-bar, theta-bar,
@@ -32,8 +32,8 @@ struct StepResult {
     Index prior_rows = 0;  // rows with status 1 (the rows the prior sees)
 };
 
-/// status[b] = 1 when example b has label 1 for some task (a positive), else 0. SPEC §3:
-/// the prior only looks at positives.
+/// status[b] = 1 when example b has label 1 for some task (a positive), else 0. The prior
+/// only looks at positives (docs/math.md §3).
 template <class Scalar>
 Eigen::VectorXi status_from_labels(ConstTensor3<Scalar> labels) {
     Eigen::VectorXi status = Eigen::VectorXi::Zero(labels.dim0);
@@ -85,7 +85,7 @@ public:
     Scalar lambda() const { return lambda_; }
     Target& target() { return target_; }
 
-    /// Attribution A = (ds/dx) * x (grad x input, SPEC §1), B x L x C, in `mode` (eval by
+    /// Attribution A = (ds/dx) * x (grad x input, docs/math.md §1), B x L x C, in `mode` (eval by
     /// default: running statistics, no dropout). Runs a forward and an input-gradient pass.
     void attribution(nn::Model<Scalar>& model, ConstTensor x, Tensor out, nn::Mode mode = nn::Mode::eval) {
         require_same_shape(x, out, "DoubleBackprop::attribution", "x", "out");
