@@ -70,7 +70,7 @@ nn::Model<Scalar> make_profile_model(const ProfileModelOptions& o = ProfileModel
     const nn::NodeId control =
         o.controls == Controls::none ? nn::NodeId() : m.add_input(nn::Shape{o.output_length, control_tracks * S});
 
-    // Layer i > 0 reads the sum of the outputs of layers 0..i-1 (docs/models.md).
+    // Layer i > 0 reads the sum of the outputs of layers 0..i-1 (docs/models.md §3).
     std::vector<nn::NodeId> outputs;
     nn::NodeId c = m.add("dil_conv.0", nn::conv1d<Scalar>(F, o.first_kernel, nn::Padding::same), M::input());
     outputs.push_back(m.add(nn::relu<Scalar>(), c));

@@ -31,7 +31,7 @@
 namespace attrprior::nn {
 
 /// How a node combines several inputs: their elementwise SUM (all of one shape) or their
-/// CONCATENATION along channels (all of one length), docs/models.md.
+/// CONCATENATION along channels (all of one length); docs/custom_models.md.
 enum class Combine { sum, concat };
 
 /// A handle of a node of a Model (its output), or of one of the model's inputs. Returned by

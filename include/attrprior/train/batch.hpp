@@ -4,7 +4,7 @@
 // A Batch owns its rows: the model's inputs (the one-hot sequence first, then any
 // auxiliary inputs such as control tracks), the targets the loss compares the outputs with
 // (labels for binary models, observed read counts for profile models) and the status of
-// each row (1: the prior sees the row, docs/math.md). Its storage only grows: resize() to
+// each row (1: the prior sees the row, docs/math.md §3). Its storage only grows: resize() to
 // fewer rows keeps the buffers, so a smaller last chunk never allocates.
 //
 // A batcher is any class with
@@ -143,7 +143,7 @@ private:
 };
 
 /// status[b] = 1 when row b of the targets holds a 1 for some task (a positive), else 0:
-/// the prior only looks at positives (docs/math.md). Fills batch.status().
+/// the prior only looks at positives (docs/math.md §3). Fills batch.status().
 template <class Scalar>
 void status_from_targets(Batch<Scalar>& batch) {
     const ConstTensor3<Scalar> y = batch.targets();

@@ -53,7 +53,7 @@
 
 namespace attrprior::train {
 
-/// Options of fit. Defaults follow the paper's binary experiment (docs/models.md).
+/// Options of fit. Defaults follow the paper's binary experiment (docs/models.md §6).
 struct FitOptions {
     int epochs = 20;         ///< maximum epochs (early stopping may end sooner)
     int first_epoch = 1;     ///< number of the first epoch (> 1 when resuming a checkpoint)
@@ -238,7 +238,7 @@ History fit(nn::Model<Scalar>& model, DoubleBackprop<Scalar, Target>& step, Prio
     return history;
 }
 
-/// Early stopping on the validation loss (docs/models.md): stops after `patience` epochs
+/// Early stopping on the validation loss (docs/models.md §6): stops after `patience` epochs
 /// without an improvement larger than min_delta and, at the end of fit, restores the
 /// parameters and state of the best epoch. An epoch with no validation loss (NaN) counts
 /// as best (the last epoch's weights are kept).
