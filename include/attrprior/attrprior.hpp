@@ -29,10 +29,14 @@
 #include "attrprior/priors/sparsity.hpp"
 #include "attrprior/report/progress.hpp"
 #include "attrprior/report/svg.hpp"
+#include "attrprior/train/batch.hpp"
+#include "attrprior/train/fit.hpp"
 #include "attrprior/train/losses.hpp"
 #include "attrprior/train/optimizers.hpp"
 #include "attrprior/train/profile.hpp"
+#include "attrprior/train/predict.hpp"
 #include "attrprior/train/step.hpp"
+#include "attrprior/train/tensor_data.hpp"
 
 // The genomics part (FASTA through htslib, BED/narrowPeak, simulation, datasets) is in
 // attrprior/genomics.hpp and the target attrprior::genomics.

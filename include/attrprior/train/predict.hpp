@@ -1,7 +1,8 @@
 // Prediction, attribution and loss over any number of examples, in chunks of any size.
 //
 // The examples come from an example set (train/batch.hpp: size(), shapes(),
-// encode(first, count, batch)); TensorExamples wraps arrays the caller already has, and
+// encode(first, count, batch)); TensorExamples (train/tensor_data.hpp) wraps arrays the
+// caller already has, and
 // the genomics data sets provide their own. Chunks hold `chunk` examples, the last one
 // fewer: nothing is padded, and because the model's and the step's workspaces only grow,
 // a smaller last chunk allocates nothing. Results are written straight into the caller's
@@ -27,58 +28,9 @@
 #include "attrprior/nn/model.hpp"
 #include "attrprior/train/batch.hpp"
 #include "attrprior/train/step.hpp"
+#include "attrprior/train/tensor_data.hpp"
 
 namespace attrprior::train {
-
-/// An example set over tensors the caller owns: the model inputs (the sequence first, all
-/// with the same number of rows) and, optionally, targets (0 rows = none). Keeps views:
-/// the data must outlive it.
-template <class Scalar>
-class TensorExamples {
-public:
-    explicit TensorExamples(std::vector<ConstTensor3<Scalar>> inputs, ConstTensor3<Scalar> targets = {})
-        : inputs_(std::move(inputs)), targets_(targets) {
-        const char* where = "TensorExamples";
-        require(!inputs_.empty(), where, "inputs", 0, "must hold at least the sequence");
-        for (std::size_t k = 0; k < inputs_.size(); ++k)
-            require(inputs_[k].dim0 == inputs_[0].dim0, where, "rows of input", k, "must equal the sequence's ",
-                    inputs_[0].dim0, " (got ", inputs_[k].dim0, ")");
-        require(targets_.data == nullptr || targets_.dim0 == inputs_[0].dim0, where, "target rows", targets_.dim0,
-                "must equal the input rows ", inputs_[0].dim0);
-    }
-    explicit TensorExamples(ConstTensor3<Scalar> x, ConstTensor3<Scalar> targets = {})
-        : TensorExamples(std::vector<ConstTensor3<Scalar>>{x}, targets) {}
-
-    Index size() const { return inputs_[0].dim0; }
-    BatchShapes shapes() const {
-        BatchShapes s;
-        for (const auto& t : inputs_) s.inputs.push_back(nn::Shape{t.dim1, t.dim2});
-        if (targets_.data != nullptr) s.targets = nn::Shape{targets_.dim1, targets_.dim2};
-        return s;
-    }
-    /// Copies rows [first, first + count) into rows [0, count) of `batch`; status is 1 for
-    /// rows whose targets hold a 1 (all rows without targets).
-    void encode(Index first, Index count, Batch<Scalar>& batch) const {
-        require(first >= 0 && count >= 0 && first + count <= size(), "TensorExamples::encode", "range",
-                attrprior::detail::concat("[", first, ", ", first + count, ")"), "must lie in [0, ", size(), ")");
-        batch.resize(count);
-        for (std::size_t k = 0; k < inputs_.size(); ++k) copy_rows(inputs_[k], first, count, batch.input(k));
-        if (targets_.data != nullptr) {
-            copy_rows(targets_, first, count, batch.targets());
-            status_from_targets(batch);
-        } else {
-            batch.status().setOnes();
-        }
-    }
-
-private:
-    static void copy_rows(const ConstTensor3<Scalar>& from, Index first, Index count, Tensor3<Scalar> to) {
-        if (count > 0) std::memcpy(to.data, from.slice(first), sizeof(Scalar) * std::size_t(count * from.dim1 * from.dim2));
-    }
-
-    std::vector<ConstTensor3<Scalar>> inputs_;
-    ConstTensor3<Scalar> targets_;
-};
 
 namespace detail {
 template <class E, class Scalar, class = void>

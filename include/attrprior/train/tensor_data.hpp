@@ -1,0 +1,125 @@
+// Example sets and batchers over arrays the caller already holds (train/batch.hpp):
+// TensorExamples for prediction and evaluation in order, TensorBatcher for training in
+// shuffled batches. Both keep views: the data must outlive them.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <numeric>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include "attrprior/core/error.hpp"
+#include "attrprior/core/tensor.hpp"
+#include "attrprior/train/batch.hpp"
+
+namespace attrprior::train {
+
+/// An example set over tensors the caller owns: the model inputs (the sequence first, all
+/// with the same number of rows) and, optionally, targets (0 rows = none). Keeps views:
+/// the data must outlive it.
+template <class Scalar>
+class TensorExamples {
+public:
+    explicit TensorExamples(std::vector<ConstTensor3<Scalar>> inputs, ConstTensor3<Scalar> targets = {})
+        : inputs_(std::move(inputs)), targets_(targets) {
+        const char* where = "TensorExamples";
+        require(!inputs_.empty(), where, "inputs", 0, "must hold at least the sequence");
+        for (std::size_t k = 0; k < inputs_.size(); ++k)
+            require(inputs_[k].dim0 == inputs_[0].dim0, where, "rows of input", k, "must equal the sequence's ",
+                    inputs_[0].dim0, " (got ", inputs_[k].dim0, ")");
+        require(targets_.data == nullptr || targets_.dim0 == inputs_[0].dim0, where, "target rows", targets_.dim0,
+                "must equal the input rows ", inputs_[0].dim0);
+    }
+    explicit TensorExamples(ConstTensor3<Scalar> x, ConstTensor3<Scalar> targets = {})
+        : TensorExamples(std::vector<ConstTensor3<Scalar>>{x}, targets) {}
+
+    Index size() const { return inputs_[0].dim0; }
+    BatchShapes shapes() const {
+        BatchShapes s;
+        for (const auto& t : inputs_) s.inputs.push_back(nn::Shape{t.dim1, t.dim2});
+        if (targets_.data != nullptr) s.targets = nn::Shape{targets_.dim1, targets_.dim2};
+        return s;
+    }
+    /// Copies rows [first, first + count) into rows [0, count) of `batch`; status is 1 for
+    /// rows whose targets hold a 1 (all rows without targets).
+    void encode(Index first, Index count, Batch<Scalar>& batch) const {
+        require(first >= 0 && count >= 0 && first + count <= size(), "TensorExamples::encode", "range",
+                attrprior::detail::concat("[", first, ", ", first + count, ")"), "must lie in [0, ", size(), ")");
+        batch.resize(count);
+        for (std::size_t k = 0; k < inputs_.size(); ++k) copy_rows(inputs_[k], first, count, batch.input(k));
+        if (targets_.data != nullptr) {
+            copy_rows(targets_, first, count, batch.targets());
+            status_from_targets(batch);
+        } else {
+            batch.status().setOnes();
+        }
+    }
+
+private:
+    static void copy_rows(const ConstTensor3<Scalar>& from, Index first, Index count, Tensor3<Scalar> to) {
+        if (count > 0) {
+            std::memcpy(to.data, from.slice(first), sizeof(Scalar) * std::size_t(count * from.dim1 * from.dim2));
+        }
+    }
+
+    template <class>
+    friend class TensorBatcher;
+    std::vector<ConstTensor3<Scalar>> inputs_;
+    ConstTensor3<Scalar> targets_;
+};
+
+/// Training batches drawn from a TensorExamples: every epoch visits the examples in a new
+/// random order (std::mt19937_64 from `seed`, a Fisher-Yates shuffle), `batch` rows at a
+/// time; the last batch of an epoch is topped up from the next epoch's order, so every
+/// batch is full and each example appears once per epoch (plus at most batch - 1 repeats).
+template <class Scalar>
+class TensorBatcher {
+public:
+    TensorBatcher(const TensorExamples<Scalar>& examples, Index batch, std::uint64_t seed = 1)
+        : examples_(&examples), batch_(batch), rng_(seed), order_(static_cast<std::size_t>(examples.size())) {
+        require(batch >= 1, "TensorBatcher", "batch", batch, "must be >= 1");
+        require(examples.size() >= 1, "TensorBatcher", "examples", examples.size(), "must be >= 1");
+        std::iota(order_.begin(), order_.end(), Index(0));
+        cursor_ = order_.size();  // shuffled on first use
+    }
+    Index batch_size() const { return batch_; }
+    Index batches_per_epoch() const { return (examples_->size() + batch_ - 1) / batch_; }
+    BatchShapes shapes() const { return examples_->shapes(); }
+
+    void next(Batch<Scalar>& batch) {
+        batch.resize(batch_);
+        for (Index r = 0; r < batch_; ++r) {
+            if (cursor_ == order_.size()) {
+                for (std::size_t i = order_.size(); i > 1; --i) {
+                    const std::size_t j = static_cast<std::size_t>(rng_() % i);
+                    std::swap(order_[i - 1], order_[j]);
+                }
+                cursor_ = 0;
+            }
+            const Index e = order_[cursor_++];
+            for (std::size_t k = 0; k < examples_->inputs_.size(); ++k) copy_row(examples_->inputs_[k], e, batch.input(k), r);
+            if (examples_->targets_.data != nullptr) copy_row(examples_->targets_, e, batch.targets(), r);
+        }
+        if (examples_->targets_.data != nullptr) {
+            status_from_targets(batch);
+        } else {
+            batch.status().setOnes();
+        }
+    }
+
+private:
+    static void copy_row(const ConstTensor3<Scalar>& from, Index row, const Tensor3<Scalar>& to, Index at) {
+        std::memcpy(to.slice(at), from.slice(row), sizeof(Scalar) * std::size_t(from.dim1 * from.dim2));
+    }
+
+    const TensorExamples<Scalar>* examples_;
+    Index batch_;
+    std::mt19937_64 rng_;
+    std::vector<Index> order_;
+    std::size_t cursor_ = 0;
+};
+
+}  // namespace attrprior::train
