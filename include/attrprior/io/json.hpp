@@ -537,15 +537,15 @@ inline Json read_json_file(const std::string& path) {
     return parse_json(text, path);
 }
 
-/// Writes value.dump() and a newline to path atomically: into a new file next to it, then
-/// renamed over it, so readers see the old file or the whole new one, never a part.
-inline void write_json_file(const std::string& path, const Json& value) {
-    const char* where = "write_json_file";
-    const std::string text = value.dump() + "\n";
+namespace detail {
+
+/// Writes text to path atomically: into a new file next to it, then renamed over it, so
+/// readers see the old file or the whole new one, never a part.
+inline void write_text_file_atomically(const std::string& path, const std::string& text, const char* where) {
     std::random_device random;
-    const std::string temporary = detail::concat(path, ".tmp-", std::hex, random(), random());
+    const std::string temporary = concat(path, ".tmp-", std::hex, random(), random());
     try {
-        detail::write_text_file(temporary, text, where, /*exclusive=*/true);
+        write_text_file(temporary, text, where, /*exclusive=*/true);
     } catch (...) {
         std::remove(temporary.c_str());
         throw;
@@ -554,8 +554,15 @@ inline void write_json_file(const std::string& path, const Json& value) {
     std::filesystem::rename(temporary, path, ec);
     if (ec) {
         std::remove(temporary.c_str());
-        throw io_error(detail::concat(where, ": cannot rename '", temporary, "' to '", path, "': ", ec.message()));
+        throw io_error(concat(where, ": cannot rename '", temporary, "' to '", path, "': ", ec.message()));
     }
+}
+
+}  // namespace detail
+
+/// Writes value.dump() and a newline to path atomically (see write_text_file_atomically).
+inline void write_json_file(const std::string& path, const Json& value) {
+    detail::write_text_file_atomically(path, value.dump() + "\n", "write_json_file");
 }
 
 }  // namespace attrprior::io
