@@ -492,18 +492,19 @@ private:
     std::size_t pos_ = 0;
 };
 
-/// Writes text to path (created or truncated), checking every step after it completes,
-/// the final close included: a full disk shows up at the flush, not at the write.
-/// Errors name the path and the system's reason. exclusive: fail if the file exists.
+/// Writes text to path, checking every step after it completes, the final close included:
+/// a full disk shows up at the flush, not at the write. Errors name the path and the
+/// system's reason. exclusive: create a new file (fail if path exists) and, being ours,
+/// remove it again if writing fails; otherwise create or truncate path.
 inline void write_text_file(const std::string& path, const std::string& text, const char* where,
                             bool exclusive = false) {
-    const auto fail = [&](const char* action, int err) {
-        throw io_error(concat(where, ": cannot ", action, " '", path, "': ",
-                              err != 0 ? std::strerror(err) : "unknown error"));
+    const auto error = [&](const char* action, int err) {
+        return io_error(concat(where, ": cannot ", action, " '", path, "': ",
+                               err != 0 ? std::strerror(err) : "unknown error"));
     };
     errno = 0;
     std::FILE* file = std::fopen(path.c_str(), exclusive ? "wbx" : "wb");
-    if (file == nullptr) fail("create", errno);
+    if (file == nullptr) throw error("create", errno);
     errno = 0;
     const bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
     int err = errno;
@@ -513,7 +514,9 @@ inline void write_text_file(const std::string& path, const std::string& text, co
     errno = 0;
     const bool closed = std::fclose(file) == 0;
     if (written && flushed && !closed) err = errno;
-    if (!written || !flushed || !closed) fail("write", err);
+    if (written && flushed && closed) return;
+    if (exclusive) std::remove(path.c_str());
+    throw error("write", err);
 }
 
 }  // namespace detail
@@ -544,12 +547,7 @@ namespace detail {
 inline void write_text_file_atomically(const std::string& path, const std::string& text, const char* where) {
     std::random_device random;
     const std::string temporary = concat(path, ".tmp-", std::hex, random(), random());
-    try {
-        write_text_file(temporary, text, where, /*exclusive=*/true);
-    } catch (...) {
-        std::remove(temporary.c_str());
-        throw;
-    }
+    write_text_file(temporary, text, where, /*exclusive=*/true);
     std::error_code ec;
     std::filesystem::rename(temporary, path, ec);
     if (ec) {
