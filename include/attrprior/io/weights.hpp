@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "attrprior/core/error.hpp"
+#include "attrprior/io/json.hpp"
 #include "attrprior/io/npy.hpp"
 #include "attrprior/nn/model.hpp"
 
@@ -58,10 +59,11 @@ void save_weights(const nn::Model<Scalar>& model, const std::string& dir) {
         std::string& list = t.is_parameter ? params_json : buffers_json;
         list += (list.empty() ? "\n  \"" : ",\n  \"") + t.name + "\"";
     }
-    std::ofstream manifest(dir + "/manifest.json");
-    manifest << "{\n \"format\": \"attrprior weights 1\",\n \"parameters\": [" << params_json
-             << "\n ],\n \"buffers\": [" << buffers_json << "\n ]\n}\n";
-    if (!manifest) throw io_error(detail::concat("save_weights: cannot write '", dir, "/manifest.json'"));
+    // Checked after the close (a full disk fails at the flush), with the system's reason.
+    detail::write_text_file(dir + "/manifest.json",
+                            detail::concat("{\n \"format\": \"attrprior weights 1\",\n \"parameters\": [", params_json,
+                                           "\n ],\n \"buffers\": [", buffers_json, "\n ]\n}\n"),
+                            "save_weights");
 }
 
 /// Reads every tensor of the model from <dir>/<name>.npy (float32 or float64 files).
