@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "attrprior/core/error.hpp"
+#include "attrprior/core/finite.hpp"
 #include "attrprior/core/tensor.hpp"
 #include "attrprior/metrics/classification.hpp"
 #include "attrprior/priors/fourier.hpp"
@@ -37,30 +38,14 @@ void validate_attribution(const char* where, const char* name, ConstTensor3<Scal
     require(attr.dim2 >= 1, where, name, attr.shape_string(), "must have C >= 1 channels");
     require(attr.size() == 0 || attr.data != nullptr, where, name, attr.shape_string(),
             "has a null data pointer");
-    for (Index b = 0; b < attr.dim0; ++b) {
-        for (Index i = 0; i < attr.dim1; ++i) {
-            for (Index c = 0; c < attr.dim2; ++c) {
-                const Scalar v = attr(b, i, c);
-                if (!std::isfinite(v)) {
-                    throw numeric_error(attrprior::detail::concat(
-                        where, ": ", name, "[", b, ", ", i, ", ", c, "] = ", v,
-                        " is not finite"));
-                }
-            }
-        }
-    }
+    require_all_finite(where, name, attr);
 }
 
 /// A raw array argument: n >= 0, non-null when n > 0, every element finite.
 template <class Scalar>
 void validate_array(const char* where, const char* name, const Scalar* p, Index n) {
     require(n == 0 || p != nullptr, where, name, "nullptr", "must point to ", n, " values");
-    for (Index i = 0; i < n; ++i) {
-        if (!std::isfinite(p[i])) {
-            throw numeric_error(attrprior::detail::concat(where, ": ", name, "[", i,
-                                                          "] = ", p[i], " is not finite"));
-        }
-    }
+    require_all_finite(where, name, p, n);
 }
 
 /// a_i = sum_c |A[i, c]| of one example, in double.

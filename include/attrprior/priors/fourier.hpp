@@ -168,7 +168,7 @@ public:
 #pragma omp parallel for schedule(static)
         for (Index b = 0; b < B; ++b) {
             Scalar* grad = gradient.slice(b);
-            const bool ok = detail::row_is_finite(attribution.slice(b), L * C);
+            const bool ok = all_finite(attribution.slice(b), L * C);
             row_ok_[static_cast<std::size_t>(b)] = ok;
             if (status[b] != 1 || !ok) {
                 std::fill(grad, grad + L * C, Scalar(0));
@@ -180,7 +180,7 @@ public:
             row_value_[static_cast<std::size_t>(b)] = Scalar(1) - score;
             row_gradient(attribution.slice(b), C, ws, grad);
         }
-        detail::throw_if_not_finite(where, "attribution", attribution, &row_ok_);
+        throw_first_non_finite(where, "attribution", attribution, &row_ok_);
         // Serial sum in row order: the result does not depend on the thread count.
         Scalar total = 0;
         for (Index b = 0; b < B; ++b) total += row_value_[static_cast<std::size_t>(b)];

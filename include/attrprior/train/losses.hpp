@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "attrprior/core/error.hpp"
+#include "attrprior/core/finite.hpp"
 #include "attrprior/core/tensor.hpp"
 
 namespace attrprior::train {
@@ -38,41 +39,14 @@ namespace detail {
 template <class Scalar>
 using Accum = std::conditional_t<(sizeof(Scalar) < sizeof(double)), double, Scalar>;
 
-/// True when all n values are finite (vectorised; no allocation).
-template <class Scalar>
-bool all_finite(const Scalar* data, Index n) {
-    return Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>>(data, n).allFinite();
-}
-
-/// Throws numeric_error naming the first non-finite element of `t` (call after
-/// all_finite failed).
-template <class Scalar>
-void throw_first_non_finite(const char* where, const char* name, ConstTensor3<Scalar> t) {
-    for (Index i = 0; i < t.dim0; ++i) {
-        for (Index j = 0; j < t.dim1; ++j) {
-            for (Index k = 0; k < t.dim2; ++k) {
-                if (!std::isfinite(t(i, j, k))) {
-                    throw numeric_error(attrprior::detail::concat(
-                        where, ": ", name, "[", i, ", ", j, ", ", k, "] = ", t(i, j, k),
-                        " is not finite"));
-                }
-            }
-        }
-    }
-}
-
 /// Shape and finiteness checks shared by every loss.
 template <class Scalar>
 void validate_loss_arguments(const char* where, ConstTensor3<Scalar> outputs,
                              ConstTensor3<Scalar> targets, const Tensor3<Scalar>& gradient) {
     require_same_shape(outputs, targets, where, "outputs", "targets");
     require_same_shape(outputs, gradient, where, "outputs", "gradient");
-    if (!all_finite(outputs.data, outputs.size())) {
-        throw_first_non_finite(where, "outputs", outputs);
-    }
-    if (!all_finite(targets.data, targets.size())) {
-        throw_first_non_finite(where, "targets", targets);
-    }
+    require_all_finite(where, "outputs", outputs);
+    require_all_finite(where, "targets", targets);
 }
 
 /// log Γ(x) for x > 0. std::lgamma may write the global `signgam` (glibc does), which is a

@@ -47,7 +47,7 @@ Eigen::VectorXi status_from_labels(ConstTensor3<Scalar> labels) {
 /// Throws numeric_error naming the first non-finite element of x.
 template <class Scalar>
 void require_finite(ConstTensor3<Scalar> x, const char* where, const char* name) {
-    if (!priors::detail::row_is_finite(x.data, x.size())) priors::detail::throw_if_not_finite(where, name, x);
+    require_all_finite(where, name, x);
 }
 
 namespace detail {
