@@ -24,20 +24,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <type_traits>
 #include <vector>
 
 #include "attrprior/core/error.hpp"
 #include "attrprior/core/finite.hpp"
+#include "attrprior/core/math.hpp"
 #include "attrprior/core/tensor.hpp"
 
 namespace attrprior::train {
 
 namespace detail {
-
-/// Accumulation type: at least double.
-template <class Scalar>
-using Accum = std::conditional_t<(sizeof(Scalar) < sizeof(double)), double, Scalar>;
 
 /// Shape and finiteness checks shared by every loss.
 template <class Scalar>
@@ -110,7 +106,7 @@ public:
                               Tensor3<Scalar> gradient) const {
         constexpr const char* where = "ClassBalancedBCE::value_and_gradient";
         detail::validate_loss_arguments(where, outputs, targets, gradient);
-        using A = detail::Accum<Scalar>;
+        using A = Accumulator<Scalar>;
         const Index n = outputs.size();
         const Scalar* z = outputs.data;
         const Scalar* y = targets.data;
@@ -225,7 +221,7 @@ public:
     }
 
 private:
-    using A = detail::Accum<Scalar>;
+    using A = Accumulator<Scalar>;
     static constexpr Index kArrays = 5;  // max, Σexp, n, Σ y(z - max), Σ logΓ(y+1)
 
     /// One example (O x K, channel innermost): returns Σ_k NLL_k and writes the scaled
@@ -237,24 +233,18 @@ private:
         A* count = w + 2 * K;
         A* yz = w + 3 * K;
         A* lg = w + 4 * K;
-        for (Index k = 0; k < K; ++k) {
-            mx[k] = A(z[k]);
-            sum_exp[k] = count[k] = yz[k] = lg[k] = A(0);
-        }
-        for (Index o = 1; o < O; ++o) {
-            const Scalar* zo = z + o * K;
-            for (Index k = 0; k < K; ++k) mx[k] = std::max(mx[k], A(zo[k]));
-        }
         // g temporarily holds exp(z - max).
+        for (Index k = 0; k < K; ++k) {
+            const SoftmaxNormalizer<A> normalizer = softmax_normalizer<A>(z + k, O, K, g + k);
+            mx[k] = normalizer.max;
+            sum_exp[k] = normalizer.sum_exp;
+            count[k] = yz[k] = lg[k] = A(0);
+        }
         for (Index o = 0; o < O; ++o) {
             const Scalar* zo = z + o * K;
             const Scalar* yo = y + o * K;
-            Scalar* go = g + o * K;
             for (Index k = 0; k < K; ++k) {
                 const Scalar shifted = Scalar(A(zo[k]) - mx[k]);
-                const Scalar e = std::exp(shifted);
-                go[k] = e;
-                sum_exp[k] += A(e);
                 const A yk = A(yo[k]);
                 count[k] += yk;
                 yz[k] += yk * A(shifted);
@@ -312,7 +302,7 @@ public:
                 " is empty; the mean needs at least one element"));
         }
         detail::validate_loss_arguments(where, outputs, targets, gradient);
-        using A = detail::Accum<Scalar>;
+        using A = Accumulator<Scalar>;
         const Index n = outputs.size();
         const Scalar two_over_n = Scalar(A(2) / A(n));
         A sum = 0;

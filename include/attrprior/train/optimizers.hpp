@@ -14,10 +14,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <type_traits>
 
 #include "attrprior/core/error.hpp"
 #include "attrprior/core/finite.hpp"
+#include "attrprior/core/math.hpp"
 #include "attrprior/core/tensor.hpp"
 
 namespace attrprior::train {
@@ -282,7 +282,7 @@ Scalar clip_grad_norm(Eigen::Ref<Eigen::Matrix<detail::non_deduced_t<Scalar>, Ei
     // Plain loops rather than Eigen reductions (gcc 12 + Eigen's AVX-512 reductions trip
     // -Wmaybe-uninitialized under -march=native). Squares are summed in at least double;
     // if they overflow (double gradients beyond ~1e154), the sum is redone scaled by max|g|.
-    using A = std::conditional_t<(sizeof(Scalar) < sizeof(double)), double, Scalar>;
+    using A = Accumulator<Scalar>;
     const Scalar* g = grads.data();
     const Index n = grads.size();
     A sum = 0;
