@@ -6,6 +6,7 @@
 #include "attrprior/core/fftw.hpp"
 #include "attrprior/core/finite.hpp"
 #include "attrprior/core/math.hpp"
+#include "attrprior/core/parallel.hpp"
 #include "attrprior/core/tensor.hpp"
 #include "attrprior/io/npy.hpp"
 #include "attrprior/io/weights.hpp"

@@ -29,6 +29,7 @@
 #include "attrprior/core/error.hpp"
 #include "attrprior/core/finite.hpp"
 #include "attrprior/core/math.hpp"
+#include "attrprior/core/parallel.hpp"
 #include "attrprior/core/tensor.hpp"
 
 namespace attrprior::train {
@@ -204,9 +205,9 @@ public:
         if (static_cast<Index>(row_value_.size()) < B) row_value_.resize(static_cast<std::size_t>(B));
         const A scale = A(1) / (A(B) * A(K));
         const bool constant = include_constant_;
-        // Parallel only when the work pays for the fork, and lgamma is reentrant.
-        const bool parallel = ATTRPRIOR_REENTRANT_LGAMMA && threads > 1 && B > 1 &&
-                              B * O * K >= 16384;
+        // Parallel only when the work pays for the fork, and lgamma is reentrant. Every element
+        // costs an exp (and an lgamma with the constant), so half kParallelWork elements pay.
+        const bool parallel = ATTRPRIOR_REENTRANT_LGAMMA && threads > 1 && B > 1 && B * O * K >= kParallelWork / 2;
 
 #pragma omp parallel for schedule(static) if (parallel)
         for (Index b = 0; b < B; ++b) {
