@@ -32,6 +32,7 @@
 #include "attrprior/priors/sparsity.hpp"
 #include "attrprior/report/progress.hpp"
 #include "attrprior/report/svg.hpp"
+#include "attrprior/train/concepts.hpp"
 #include "attrprior/train/losses.hpp"
 #include "attrprior/train/optimizers.hpp"
 #include "attrprior/train/profile.hpp"

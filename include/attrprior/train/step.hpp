@@ -19,6 +19,7 @@
 #include "attrprior/core/tensor.hpp"
 #include "attrprior/nn/model.hpp"
 #include "attrprior/priors/prior.hpp"
+#include "attrprior/train/concepts.hpp"
 
 namespace attrprior::train {
 
@@ -49,17 +50,6 @@ template <class Scalar>
 void require_finite(ConstTensor3<Scalar> x, const char* where, const char* name) {
     require_all_finite(where, name, x);
 }
-
-namespace detail {
-/// Detects a loss over the whole model (several heads): value_and_gradient(model, labels).
-template <class Loss, class Scalar, class = void>
-struct is_model_loss : std::false_type {};
-template <class Loss, class Scalar>
-struct is_model_loss<Loss, Scalar,
-                     std::void_t<decltype(std::declval<Loss&>().value_and_gradient(
-                         std::declval<nn::Model<Scalar>&>(), std::declval<ConstTensor3<Scalar>>()))>>
-    : std::true_type {};
-}  // namespace detail
 
 /// The attribution target s = sum of all outputs (binary models): ds/dlogits = 1.
 struct SumOfOutputs {
