@@ -4,6 +4,9 @@
 
 #include "attrprior/core/error.hpp"
 #include "attrprior/core/fftw.hpp"
+#include "attrprior/core/finite.hpp"
+#include "attrprior/core/math.hpp"
+#include "attrprior/core/parallel.hpp"
 #include "attrprior/core/tensor.hpp"
 #include "attrprior/io/json.hpp"
 #include "attrprior/io/npy.hpp"
@@ -33,6 +36,7 @@
 #include "attrprior/report/progress.hpp"
 #include "attrprior/report/svg.hpp"
 #include "attrprior/train/batch.hpp"
+#include "attrprior/train/concepts.hpp"
 #include "attrprior/train/fit.hpp"
 #include "attrprior/train/losses.hpp"
 #include "attrprior/train/optimizers.hpp"

@@ -403,3 +403,21 @@ TEST(WriteIntervals, UnwritablePath) {
 }
 
 }  // namespace
+
+namespace ap = attrprior;
+namespace ag = attrprior::genomics;
+
+TEST(SiteMasks, MarksCoveredPositionsOfEachWindow) {
+    const std::vector<std::pair<std::string, ap::Index>> windows{{"chr1", 100}, {"chr1", 110}, {"chr2", 0}};
+    std::vector<ag::Interval> sites(3);
+    sites[0].chrom = "chr1", sites[0].start = 98, sites[0].end = 102;   // overlaps window 0's start
+    sites[1].chrom = "chr1", sites[1].start = 115, sites[1].end = 125;  // past both ends of window 0
+    sites[2].chrom = "chrX", sites[2].start = 0, sites[2].end = 5;      // no window there
+    const auto m = ag::site_masks(windows, 10, sites);
+    ASSERT_EQ(m.size(), 3u);
+    EXPECT_EQ(m[0], (std::vector<char>{1, 1, 0, 0, 0, 0, 0, 0, 0, 0}));
+    EXPECT_EQ(m[1], (std::vector<char>{0, 0, 0, 0, 0, 1, 1, 1, 1, 1}));
+    EXPECT_EQ(m[2], std::vector<char>(10, 0));
+    sites[0].end = 90;
+    EXPECT_THROW(ag::site_masks(windows, 10, sites), ap::invalid_argument);
+}

@@ -388,3 +388,48 @@ TEST(Stability, Errors) {
     expect_throw_with<ap::invalid_argument>(
         [&] { metrics::stability<double>({empty.view(), empty.view()}); }, "N = 0");
 }
+
+TEST(MeanSpectrum, MatchesTheHandComputedSpectrum) {
+    // Row 0: track 1 + 0.5 cos(2 pi 3 i / L): |F_0| = L, |F_3| = L / 4, so the normalised
+    // spectrum is 0.8 at bin 0 and 0.2 at bin 3. Row 1: a constant track, all at bin 0.
+    const Index L = 64, C = 4;
+    std::vector<double> a(static_cast<std::size_t>(2 * L * C), 0.0);
+    for (Index i = 0; i < L; ++i) {
+        a[static_cast<std::size_t>(i * C + 1)] = 1 + 0.5 * std::cos(2 * M_PI * 3 * double(i) / double(L));
+        a[static_cast<std::size_t>((L + i) * C + 2)] = -2.0;  // |.| enters the track
+    }
+    ap::priors::FourierPriorOptions o;
+    o.smoothing_sigma = 0;
+    o.freq_limit = 10;
+    const ConstTensor3<double> attr(a.data(), 2, L, C);
+    const auto one = metrics::mean_spectrum(attr, {0}, o);
+    ASSERT_EQ(one.size(), static_cast<std::size_t>(L / 2 + 1));
+    EXPECT_NEAR(one[0], 0.8, 1e-12);
+    EXPECT_NEAR(one[3], 0.2, 1e-12);
+    EXPECT_NEAR(one[5], 0.0, 1e-12);
+    const auto both = metrics::mean_spectrum(attr, {0, 1}, o);
+    EXPECT_NEAR(both[0], 0.9, 1e-12);
+    EXPECT_NEAR(both[3], 0.1, 1e-12);
+    EXPECT_TRUE(metrics::mean_spectrum(attr, {}, o).empty());
+    EXPECT_THROW(metrics::mean_spectrum(attr, {2}, o), ap::invalid_argument);
+}
+
+TEST(AttributionSummary, MeansOverTheListedExamplesAndMotifMetricsWhereSitesAre) {
+    const Index L = 40, C = 4;
+    std::vector<float> a(static_cast<std::size_t>(3 * L * C), 0.01f);
+    for (Index b = 0; b < 3; ++b) a[static_cast<std::size_t>((b * L + 10) * C)] = 1.0f;  // a spike at 10
+    const ConstTensor3<float> attr(a.data(), 3, L, C);
+    ap::priors::FourierPriorOptions o;
+    o.freq_limit = 5;
+    std::vector<std::vector<char>> masks(3, std::vector<char>(static_cast<std::size_t>(L), 0));
+    masks[1][10] = 1;  // only example 1 has a site, on the spike
+    const auto with = metrics::attribution_summary(attr, {0, 1}, o, &masks);
+    const auto scores = metrics::fourier_scores(attr, o);
+    EXPECT_NEAR(with.at("fourier_score"), (scores[0] + scores[1]) / 2, 1e-12);
+    EXPECT_NEAR(with.at("entropy"), metrics::attribution_entropy(attr)[0], 1e-12);
+    EXPECT_NEAR(with.at("motif_share"), metrics::motif_share(attr, masks, {1}), 1e-12);
+    EXPECT_EQ(with.count("motif_auprc"), 1u);
+    const auto without = metrics::attribution_summary(attr, {0, 2}, o, &masks);  // no listed site
+    EXPECT_EQ(without.count("motif_share"), 0u);
+    EXPECT_TRUE(std::isnan(metrics::attribution_summary(attr, {}, o).at("fourier_score")));
+}

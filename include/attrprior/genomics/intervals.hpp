@@ -27,6 +27,7 @@
 #include <htslib/bgzf.h>
 #include <htslib/kstring.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -35,6 +36,7 @@
 #include <iomanip>
 #include <ios>
 #include <locale>
+#include <map>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -494,6 +496,34 @@ inline void write_narrowpeak(const std::string& path, const std::vector<Interval
                                     out += std::to_string(iv.summit - iv.start);
                                     out += '\n';
                                 });
+}
+
+/// Per-window site masks: for each window (chromosome, start) of length L, L flags that
+/// are 1 where some site of `sites` covers the position (the input of the motif metrics,
+/// docs/math.md §5.2). Sites on chromosomes without windows are ignored; overlapping sites
+/// are fine. Throws invalid_argument for L < 1 or a site with end < start.
+inline std::vector<std::vector<char>> site_masks(const std::vector<std::pair<std::string, Index>>& windows, Index L,
+                                                 const std::vector<Interval>& sites) {
+    require(L >= 1, "site_masks", "L", L, "must be >= 1");
+    std::map<std::string, std::vector<std::pair<Index, Index>>> by_chrom;
+    for (const Interval& s : sites) {
+        require(s.end >= s.start, "site_masks", "site end", s.end, "must be >= its start ", s.start, " (", s.chrom,
+                ")");
+        by_chrom[s.chrom].push_back({s.start, s.end});
+    }
+    for (auto& kv : by_chrom) std::sort(kv.second.begin(), kv.second.end());
+    std::vector<std::vector<char>> masks(windows.size(), std::vector<char>(static_cast<std::size_t>(L), 0));
+    for (std::size_t e = 0; e < windows.size(); ++e) {
+        const auto it = by_chrom.find(windows[e].first);
+        if (it == by_chrom.end()) continue;
+        const Index a = windows[e].second, b = a + L;
+        for (const auto& [s, t] : it->second) {
+            if (s >= b) break;
+            if (t <= a) continue;
+            for (Index i = std::max(s, a); i < std::min(t, b); ++i) masks[e][static_cast<std::size_t>(i - a)] = 1;
+        }
+    }
+    return masks;
 }
 
 }  // namespace attrprior::genomics

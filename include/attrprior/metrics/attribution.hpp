@@ -14,10 +14,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "attrprior/core/error.hpp"
+#include "attrprior/core/finite.hpp"
 #include "attrprior/core/tensor.hpp"
 #include "attrprior/metrics/classification.hpp"
 #include "attrprior/priors/fourier.hpp"
@@ -37,30 +40,14 @@ void validate_attribution(const char* where, const char* name, ConstTensor3<Scal
     require(attr.dim2 >= 1, where, name, attr.shape_string(), "must have C >= 1 channels");
     require(attr.size() == 0 || attr.data != nullptr, where, name, attr.shape_string(),
             "has a null data pointer");
-    for (Index b = 0; b < attr.dim0; ++b) {
-        for (Index i = 0; i < attr.dim1; ++i) {
-            for (Index c = 0; c < attr.dim2; ++c) {
-                const Scalar v = attr(b, i, c);
-                if (!std::isfinite(v)) {
-                    throw numeric_error(attrprior::detail::concat(
-                        where, ": ", name, "[", b, ", ", i, ", ", c, "] = ", v,
-                        " is not finite"));
-                }
-            }
-        }
-    }
+    require_all_finite(where, name, attr);
 }
 
 /// A raw array argument: n >= 0, non-null when n > 0, every element finite.
 template <class Scalar>
 void validate_array(const char* where, const char* name, const Scalar* p, Index n) {
     require(n == 0 || p != nullptr, where, name, "nullptr", "must point to ", n, " values");
-    for (Index i = 0; i < n; ++i) {
-        if (!std::isfinite(p[i])) {
-            throw numeric_error(attrprior::detail::concat(where, ": ", name, "[", i,
-                                                          "] = ", p[i], " is not finite"));
-        }
-    }
+    require_all_finite(where, name, p, n);
 }
 
 /// a_i = sum_c |A[i, c]| of one example, in double.
@@ -202,6 +189,34 @@ std::vector<double> fourier_scores(ConstTensor3<Scalar> attr,
     std::vector<double> out(static_cast<std::size_t>(attr.dim0));
     for (Index b = 0; b < attr.dim0; ++b) out[static_cast<std::size_t>(b)] = static_cast<double>(s[b]);
     return out;
+}
+
+/// The mean over the listed examples of the normalised magnitude spectrum |F_k| / M of
+/// their (smoothed) |a| tracks, k = 0 .. L/2 (docs/math.md §3.1 steps 1-5): the curve a
+/// report plots to show where the attribution's power lies. Computed in double by the
+/// prior itself (priors::FourierPrior::spectra), so it is exactly what the prior weighs.
+/// Empty rows list: an empty vector.
+template <class Scalar>
+std::vector<double> mean_spectrum(ConstTensor3<Scalar> attr, const std::vector<Index>& examples,
+                                  const priors::FourierPriorOptions& options = priors::FourierPriorOptions()) {
+    const char* where = "mean_spectrum";
+    validate_attribution(where, "attr", attr, 2);
+    if (examples.empty()) return {};
+    const Index L = attr.dim1, C = attr.dim2, bins = L / 2 + 1;
+    std::vector<double> rows(static_cast<std::size_t>(Index(examples.size()) * L * C));
+    for (std::size_t e = 0; e < examples.size(); ++e) {
+        const Index b = examples[e];
+        require(b >= 0 && b < attr.dim0, where, "example", b, "must be in [0, ", attr.dim0, ")");
+        std::copy_n(attr.slice(b), L * C, rows.data() + Index(e) * L * C);
+    }
+    std::vector<double> spectra(examples.size() * static_cast<std::size_t>(bins)), mean(static_cast<std::size_t>(bins));
+    priors::FourierPrior<double> prior(options);
+    prior.spectra(ConstTensor3<double>(rows.data(), Index(examples.size()), L, C), spectra.data());
+    for (std::size_t e = 0; e < examples.size(); ++e)
+        for (Index k = 0; k < bins; ++k)
+            mean[static_cast<std::size_t>(k)] += spectra[e * static_cast<std::size_t>(bins) + static_cast<std::size_t>(k)];
+    for (double& v : mean) v /= double(examples.size());
+    return mean;
 }
 
 /// Per example, the Shannon entropy in NATURAL LOG (nats) of the normalised |a| track:
@@ -388,6 +403,42 @@ StabilityReport stability(const std::vector<ConstTensor3<Scalar>>& models_attrib
     report.cosine_median = detail::median(report.cosine);
     report.jaccard_median = detail::median(report.jaccard);
     return report;
+}
+
+/// The attribution-quality metrics of a set of examples (docs/math.md §5.2), as the
+/// training programs report them: "fourier_score" and "entropy" (means over `examples`)
+/// and, when site masks are given (one per row of attr), "motif_auprc" and "motif_share"
+/// over the listed examples that have at least one site (absent when none has).
+template <class Scalar>
+std::map<std::string, double> attribution_summary(ConstTensor3<Scalar> attr, const std::vector<Index>& examples,
+                                                  const priors::FourierPriorOptions& fourier,
+                                                  const std::vector<std::vector<char>>* site_masks = nullptr) {
+    std::map<std::string, double> out;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    if (examples.empty()) {
+        out["fourier_score"] = out["entropy"] = nan;
+        return out;
+    }
+    const auto scores = fourier_scores(attr, fourier);
+    const auto entropy = attribution_entropy(attr);
+    double fsum = 0, esum = 0;
+    for (Index i : examples) {
+        require(i >= 0 && i < attr.dim0, "attribution_summary", "example", i, "must be in [0, ", attr.dim0, ")");
+        fsum += scores[static_cast<std::size_t>(i)];
+        esum += entropy[static_cast<std::size_t>(i)];
+    }
+    out["fourier_score"] = fsum / double(examples.size());
+    out["entropy"] = esum / double(examples.size());
+    if (site_masks == nullptr) return out;
+    std::vector<Index> with_site;
+    for (Index i : examples) {
+        const auto& m = site_masks->at(static_cast<std::size_t>(i));
+        if (std::find(m.begin(), m.end(), 1) != m.end()) with_site.push_back(i);
+    }
+    if (with_site.empty()) return out;
+    out["motif_auprc"] = motif_auprc(attr, *site_masks, with_site);
+    out["motif_share"] = motif_share(attr, *site_masks, with_site);
+    return out;
 }
 
 }  // namespace attrprior::metrics

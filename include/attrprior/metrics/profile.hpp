@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "attrprior/core/error.hpp"
+#include "attrprior/core/math.hpp"
 #include "attrprior/core/tensor.hpp"
 
 namespace attrprior::metrics {
@@ -86,13 +87,12 @@ ProfileMetrics profile_metrics(ConstTensor3<Scalar> observed, ConstTensor3<Scala
     Index n_pe = 0;
     for (Index b = 0; b < B; ++b) {
         for (Index k = 0; k < K; ++k) {
-            double top = -INFINITY, total = 0;
-            for (Index o = 0; o < O; ++o) top = std::max(top, double(logits(b, o, k)));
-            double z = 0;
-            for (Index o = 0; o < O; ++o) z += std::exp(double(logits(b, o, k)) - top);
+            const SoftmaxNormalizer<double> normalizer = softmax_normalizer<double>(logits.slice(b) + k, O, K);
+            double total = 0;
             for (Index o = 0; o < O; ++o) {
                 obs[static_cast<std::size_t>(o)] = double(observed(b, o, k));
-                pred[static_cast<std::size_t>(o)] = std::exp(double(logits(b, o, k)) - top) / z;
+                pred[static_cast<std::size_t>(o)] =
+                    std::exp(double(logits(b, o, k)) - normalizer.max) / normalizer.sum_exp;
                 require(obs[static_cast<std::size_t>(o)] >= 0, "profile_metrics", "observed count",
                         obs[static_cast<std::size_t>(o)], "must be >= 0");
                 total += obs[static_cast<std::size_t>(o)];

@@ -396,8 +396,10 @@ public:
     }
 
 private:
-    static constexpr Index parallel_threshold = 16384;  // elements x channels below: serial
-    bool parallel(Index rows) const { return rows * channels_ >= parallel_threshold; }
+    /// Each element costs several passes (statistics, normalisation, their derivatives), so
+    /// half kParallelWork elements already pay for the fork.
+    static constexpr Index kParallelElements = kParallelWork / 2;
+    bool parallel(Index rows) const { return rows * channels_ >= kParallelElements; }
 
     static void reserve(std::vector<Scalar>& v, Index n) {
         if (v.size() < static_cast<std::size_t>(n)) v.resize(static_cast<std::size_t>(n));

@@ -22,12 +22,14 @@
 #include <vector>
 
 #include "attrprior/core/error.hpp"
+#include "attrprior/core/parallel.hpp"
 #include "attrprior/core/tensor.hpp"
 
 namespace attrprior::nn {
 
-/// Elementwise passes below this many elements run on one thread: forking costs more.
-inline constexpr Index kParallelWork = Index(1) << 15;
+/// Elementwise passes below this many elements run on one thread (core/parallel.hpp).
+/// Named here too so the layers' code and nn::kParallelWork keep working.
+using attrprior::kParallelWork;
 
 /// Train mode uses batch statistics (BatchNorm) and random masks (Dropout).
 enum class Mode { train, eval };

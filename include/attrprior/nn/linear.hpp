@@ -130,7 +130,7 @@ public:
         check_rows(rows, B, "Linear::tangent");
         const Index R = static_cast<Index>(rows.size());
         const ConstMap W = weight();
-#pragma omp parallel for schedule(static) if (R > 1 && R * in_ * out_ >= kParallelWork)
+#pragma omp parallel for schedule(static) if (R > 1 && R * in_ * out_ >= kParallelMultiplyAdds)
         for (Index i = 0; i < R; ++i) {
             const Index b = rows[static_cast<std::size_t>(i)];
             ColMap(u_out.slice(b), out_).noalias() = W * ConstColMap(u_in.slice(b), in_);
@@ -173,7 +173,9 @@ public:
     }
 
 private:
-    static constexpr Index kParallelWork = Index(1) << 16;
+    /// The tangent's work is counted in multiply-adds of vectorised GEMVs, each cheaper than
+    /// an element of an elementwise pass, so it takes twice kParallelWork to pay for the fork.
+    static constexpr Index kParallelMultiplyAdds = 2 * kParallelWork;
 
     using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     using Map = Eigen::Map<Matrix>;

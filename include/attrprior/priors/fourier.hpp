@@ -170,7 +170,7 @@ public:
 #pragma omp parallel for schedule(static)
         for (Index b = 0; b < B; ++b) {
             Scalar* grad = gradient.slice(b);
-            const bool ok = detail::row_is_finite(attribution.slice(b), L * C);
+            const bool ok = all_finite(attribution.slice(b), L * C);
             row_ok_[static_cast<std::size_t>(b)] = ok;
             if (status[b] != 1 || !ok) {
                 std::fill(grad, grad + L * C, Scalar(0));
@@ -182,7 +182,7 @@ public:
             row_value_[static_cast<std::size_t>(b)] = Scalar(1) - score;
             row_gradient(attribution.slice(b), C, ws, grad);
         }
-        detail::throw_if_not_finite(where, "attribution", attribution, &row_ok_);
+        throw_first_non_finite(where, "attribution", attribution, &row_ok_);
         // Serial sum in row order: the result does not depend on the thread count.
         Scalar total = 0;
         for (Index b = 0; b < B; ++b) total += row_value_[static_cast<std::size_t>(b)];
@@ -205,6 +205,26 @@ public:
         for (Index b = 0; b < attribution.dim0; ++b) {
             RowWorkspace& ws = workspace_[static_cast<std::size_t>(omp_get_thread_num())];
             scores[b] = row_score(attribution.slice(b), attribution.dim2, ws);
+        }
+    }
+
+    /// The normalised magnitude spectrum |F_k| / M (k = 0 .. L/2) of every row's (smoothed)
+    /// |a| track, ignoring status: what the score weighs (docs/math.md §3.1 steps 1-5).
+    /// spectra is B x (L/2 + 1), row-major. The same computation as the prior's, so
+    /// figures show exactly what the prior penalises.
+    void spectra(ConstTensor3<Scalar> attribution, Scalar* spectra) {
+        const char* where = "FourierPrior::spectra";
+        require(attribution.dim1 >= 2, where, "attribution length L", attribution.dim1, "must be >= 2");
+        require(spectra != nullptr || attribution.dim0 == 0, where, "spectra", "null", "must not be null");
+        require(attribution.rows().allFinite(), where, "attribution", "(contains NaN or Inf)", "must be finite");
+        validate(options_, attribution.dim1, where);
+        prepare(attribution.dim1, attribution.dim0);
+        const Index bins = attribution.dim1 / 2 + 1;
+#pragma omp parallel for schedule(static)
+        for (Index b = 0; b < attribution.dim0; ++b) {
+            RowWorkspace& ws = workspace_[static_cast<std::size_t>(omp_get_thread_num())];
+            row_score(attribution.slice(b), attribution.dim2, ws);
+            for (Index k = 0; k < bins; ++k) spectra[b * bins + k] = ws.magnitude[static_cast<std::size_t>(k)] / ws.norm;
         }
     }
 

@@ -14,8 +14,6 @@
 #include <omp.h>
 
 #include <cmath>
-#include <cstdint>
-#include <cstring>
 #include <type_traits>
 #include <utility>
 
@@ -25,6 +23,7 @@
 #include <vector>
 
 #include "attrprior/core/error.hpp"
+#include "attrprior/core/finite.hpp"
 #include "attrprior/core/tensor.hpp"
 
 namespace attrprior::priors {
@@ -46,7 +45,7 @@ namespace detail {
 
 /// Checks the shapes of the arguments every prior takes; returns the number of rows with
 /// status 1. Throws invalid_argument. (Finiteness is checked per row inside the priors'
-/// parallel loops, see row_is_finite / throw_if_not_finite.)
+/// parallel loops, see all_finite / throw_first_non_finite in core/finite.hpp.)
 template <class Scalar>
 Index validate_prior_arguments(const char* where, ConstTensor3<Scalar> attribution,
                                const Eigen::Ref<const Eigen::VectorXi>& status,
@@ -63,45 +62,6 @@ Index validate_prior_arguments(const char* where, ConstTensor3<Scalar> attributi
         if (status[b] == 1) ++kept;
     }
     return kept;
-}
-
-/// True when no element of the n values is NaN or +-Inf (exponent bits all ones). An
-/// integer OR-reduction over the bit patterns: vectorises without fast-math, unlike a
-/// floating-point sum.
-template <class Scalar>
-bool row_is_finite(const Scalar* row, Index n) {
-    static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>,
-                  "row_is_finite supports float and double");
-    using Bits = std::conditional_t<std::is_same_v<Scalar, float>, std::uint32_t, std::uint64_t>;
-    constexpr Bits exponent = std::is_same_v<Scalar, float> ? Bits(0x7f800000u)
-                                                            : Bits(0x7ff0000000000000ull);
-    Bits bad = 0;
-    for (Index i = 0; i < n; ++i) {
-        Bits u;
-        std::memcpy(&u, row + i, sizeof(u));
-        bad |= Bits((u & exponent) == exponent);
-    }
-    return bad == 0;
-}
-
-/// Throws numeric_error "<where>: <name>[b, i, c] = v is not finite" for the first
-/// non-finite element, searching the rows whose row_ok flag is 0 (every row when row_ok
-/// is null). Does nothing when there is none.
-template <class Scalar>
-void throw_if_not_finite(const char* where, const char* name, ConstTensor3<Scalar> t,
-                         const std::vector<char>* row_ok = nullptr) {
-    for (Index b = 0; b < t.dim0; ++b) {
-        if (row_ok && (*row_ok)[static_cast<std::size_t>(b)]) continue;
-        for (Index i = 0; i < t.dim1; ++i) {
-            for (Index c = 0; c < t.dim2; ++c) {
-                if (!std::isfinite(t(b, i, c))) {
-                    throw numeric_error(attrprior::detail::concat(where, ": ", name, "[", b, ", ", i,
-                                                                  ", ", c, "] = ", t(b, i, c),
-                                                                  " is not finite"));
-                }
-            }
-        }
-    }
 }
 
 /// a[i] = sum_c |A[i, c]| for one row (docs/math.md §3.1 step 1).
@@ -185,7 +145,7 @@ template <class Scalar>
 struct TrackWorkspace {
     std::vector<Scalar> buffers;    // threads x 2 x L
     std::vector<Scalar> row_value;  // B
-    std::vector<char> row_ok;       // B: row_is_finite of each row
+    std::vector<char> row_ok;       // B: all_finite of each row
     Index length = 0;
 
     void prepare(Index L, Index B) {

@@ -40,7 +40,7 @@ public:
             Scalar* grad = gradient.slice(b);
             Scalar& value = tracks_.row_value[static_cast<std::size_t>(b)];
             value = 0;
-            const bool ok = detail::row_is_finite(attribution.slice(b), L * C);
+            const bool ok = all_finite(attribution.slice(b), L * C);
             tracks_.row_ok[static_cast<std::size_t>(b)] = ok;
             if (status[b] != 1 || !ok) {
                 std::fill(grad, grad + L * C, Scalar(0));
@@ -68,8 +68,8 @@ public:
             }
             detail::scatter_sign(attribution.slice(b), abar, L, C, grad);
         }
-        detail::throw_if_not_finite("SparsityPrior::value_and_gradient", "attribution", attribution,
-                                    &tracks_.row_ok);
+        throw_first_non_finite("SparsityPrior::value_and_gradient", "attribution", attribution,
+                               &tracks_.row_ok);
         return tracks_.mean(B, scale);
     }
 

@@ -24,42 +24,17 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <type_traits>
 #include <vector>
 
 #include "attrprior/core/error.hpp"
+#include "attrprior/core/finite.hpp"
+#include "attrprior/core/math.hpp"
+#include "attrprior/core/parallel.hpp"
 #include "attrprior/core/tensor.hpp"
 
 namespace attrprior::train {
 
 namespace detail {
-
-/// Accumulation type: at least double.
-template <class Scalar>
-using Accum = std::conditional_t<(sizeof(Scalar) < sizeof(double)), double, Scalar>;
-
-/// True when all n values are finite (vectorised; no allocation).
-template <class Scalar>
-bool all_finite(const Scalar* data, Index n) {
-    return Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>>(data, n).allFinite();
-}
-
-/// Throws numeric_error naming the first non-finite element of `t` (call after
-/// all_finite failed).
-template <class Scalar>
-void throw_first_non_finite(const char* where, const char* name, ConstTensor3<Scalar> t) {
-    for (Index i = 0; i < t.dim0; ++i) {
-        for (Index j = 0; j < t.dim1; ++j) {
-            for (Index k = 0; k < t.dim2; ++k) {
-                if (!std::isfinite(t(i, j, k))) {
-                    throw numeric_error(attrprior::detail::concat(
-                        where, ": ", name, "[", i, ", ", j, ", ", k, "] = ", t(i, j, k),
-                        " is not finite"));
-                }
-            }
-        }
-    }
-}
 
 /// Shape and finiteness checks shared by every loss.
 template <class Scalar>
@@ -67,12 +42,8 @@ void validate_loss_arguments(const char* where, ConstTensor3<Scalar> outputs,
                              ConstTensor3<Scalar> targets, const Tensor3<Scalar>& gradient) {
     require_same_shape(outputs, targets, where, "outputs", "targets");
     require_same_shape(outputs, gradient, where, "outputs", "gradient");
-    if (!all_finite(outputs.data, outputs.size())) {
-        throw_first_non_finite(where, "outputs", outputs);
-    }
-    if (!all_finite(targets.data, targets.size())) {
-        throw_first_non_finite(where, "targets", targets);
-    }
+    require_all_finite(where, "outputs", outputs);
+    require_all_finite(where, "targets", targets);
 }
 
 /// log Γ(x) for x > 0. std::lgamma may write the global `signgam` (glibc does), which is a
@@ -136,7 +107,7 @@ public:
                               Tensor3<Scalar> gradient) const {
         constexpr const char* where = "ClassBalancedBCE::value_and_gradient";
         detail::validate_loss_arguments(where, outputs, targets, gradient);
-        using A = detail::Accum<Scalar>;
+        using A = Accumulator<Scalar>;
         const Index n = outputs.size();
         const Scalar* z = outputs.data;
         const Scalar* y = targets.data;
@@ -234,9 +205,9 @@ public:
         if (static_cast<Index>(row_value_.size()) < B) row_value_.resize(static_cast<std::size_t>(B));
         const A scale = A(1) / (A(B) * A(K));
         const bool constant = include_constant_;
-        // Parallel only when the work pays for the fork, and lgamma is reentrant.
-        const bool parallel = ATTRPRIOR_REENTRANT_LGAMMA && threads > 1 && B > 1 &&
-                              B * O * K >= 16384;
+        // Parallel only when the work pays for the fork, and lgamma is reentrant. Every element
+        // costs an exp (and an lgamma with the constant), so half kParallelWork elements pay.
+        const bool parallel = ATTRPRIOR_REENTRANT_LGAMMA && threads > 1 && B > 1 && B * O * K >= kParallelWork / 2;
 
 #pragma omp parallel for schedule(static) if (parallel)
         for (Index b = 0; b < B; ++b) {
@@ -251,7 +222,7 @@ public:
     }
 
 private:
-    using A = detail::Accum<Scalar>;
+    using A = Accumulator<Scalar>;
     static constexpr Index kArrays = 5;  // max, Σexp, n, Σ y(z - max), Σ logΓ(y+1)
 
     /// One example (O x K, channel innermost): returns Σ_k NLL_k and writes the scaled
@@ -263,24 +234,18 @@ private:
         A* count = w + 2 * K;
         A* yz = w + 3 * K;
         A* lg = w + 4 * K;
-        for (Index k = 0; k < K; ++k) {
-            mx[k] = A(z[k]);
-            sum_exp[k] = count[k] = yz[k] = lg[k] = A(0);
-        }
-        for (Index o = 1; o < O; ++o) {
-            const Scalar* zo = z + o * K;
-            for (Index k = 0; k < K; ++k) mx[k] = std::max(mx[k], A(zo[k]));
-        }
         // g temporarily holds exp(z - max).
+        for (Index k = 0; k < K; ++k) {
+            const SoftmaxNormalizer<A> normalizer = softmax_normalizer<A>(z + k, O, K, g + k);
+            mx[k] = normalizer.max;
+            sum_exp[k] = normalizer.sum_exp;
+            count[k] = yz[k] = lg[k] = A(0);
+        }
         for (Index o = 0; o < O; ++o) {
             const Scalar* zo = z + o * K;
             const Scalar* yo = y + o * K;
-            Scalar* go = g + o * K;
             for (Index k = 0; k < K; ++k) {
                 const Scalar shifted = Scalar(A(zo[k]) - mx[k]);
-                const Scalar e = std::exp(shifted);
-                go[k] = e;
-                sum_exp[k] += A(e);
                 const A yk = A(yo[k]);
                 count[k] += yk;
                 yz[k] += yk * A(shifted);
@@ -338,7 +303,7 @@ public:
                 " is empty; the mean needs at least one element"));
         }
         detail::validate_loss_arguments(where, outputs, targets, gradient);
-        using A = detail::Accum<Scalar>;
+        using A = Accumulator<Scalar>;
         const Index n = outputs.size();
         const Scalar two_over_n = Scalar(A(2) / A(n));
         A sum = 0;

@@ -14,9 +14,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <type_traits>
 
 #include "attrprior/core/error.hpp"
+#include "attrprior/core/finite.hpp"
+#include "attrprior/core/math.hpp"
 #include "attrprior/core/tensor.hpp"
 
 namespace attrprior::train {
@@ -30,19 +31,6 @@ struct type_identity {
 /// Blocks template argument deduction, so `Scalar` is deduced from the other arguments.
 template <class T>
 using non_deduced_t = typename type_identity<T>::type;
-
-/// Throws numeric_error naming the first non-finite element of `v` unless all are finite.
-template <class Derived>
-void require_finite_vector(const Eigen::MatrixBase<Derived>& v, const char* where,
-                           const char* name) {
-    if (v.allFinite()) return;
-    for (Index i = 0; i < v.size(); ++i) {
-        if (!std::isfinite(v(i))) {
-            throw numeric_error(attrprior::detail::concat(where, ": ", name, "[", i, "] = ",
-                                                          v(i), " is not finite"));
-        }
-    }
-}
 
 /// Throws invalid_argument when params and grads differ in size, or when `expected` (the
 /// size fixed at the first step, -1 before it) differs.
@@ -103,7 +91,7 @@ public:
         constexpr const char* where = "Adam::step";
         detail::require_step_sizes(where, params.size(), grads.size(),
                                    steps_ > 0 ? m_.size() : Index(-1));
-        detail::require_finite_vector(grads, where, "grads");
+        require_all_finite(where, "grads", grads.data(), grads.size());
         if (steps_ == 0) {
             m_.setZero(params.size());
             v_.setZero(params.size());
@@ -159,8 +147,8 @@ public:
                 first_moment.size(), "must be 0 when steps = 0");
         require(steps == 0 || first_moment.size() > 0, where, "first_moment.size()",
                 first_moment.size(), "must be > 0 when steps = ", steps);
-        detail::require_finite_vector(first_moment, where, "first_moment");
-        detail::require_finite_vector(second_moment, where, "second_moment");
+        require_all_finite(where, "first_moment", first_moment.data(), first_moment.size());
+        require_all_finite(where, "second_moment", second_moment.data(), second_moment.size());
         for (Index i = 0; i < second_moment.size(); ++i) {
             if (second_moment[i] < Scalar(0)) {
                 throw invalid_argument(attrprior::detail::concat(
@@ -226,7 +214,7 @@ public:
     void step(Eigen::Ref<Vector> params, Eigen::Ref<const Vector> grads) {
         constexpr const char* where = "Sgd::step";
         detail::require_step_sizes(where, params.size(), grads.size(), size_);
-        detail::require_finite_vector(grads, where, "grads");
+        require_all_finite(where, "grads", grads.data(), grads.size());
         const Scalar lr = Scalar(options_.lr), wd = Scalar(options_.weight_decay);
         const Scalar mu = Scalar(options_.momentum), keep = Scalar(1.0 - options_.dampening);
         const bool decay = options_.weight_decay != 0, momentum = options_.momentum != 0;
@@ -266,7 +254,7 @@ public:
         require(steps >= 0, where, "steps", steps, "must be >= 0");
         require(steps > 0 || momentum_buffer.size() == 0, where, "momentum_buffer.size()",
                 momentum_buffer.size(), "must be 0 when steps = 0");
-        detail::require_finite_vector(momentum_buffer, where, "momentum_buffer");
+        require_all_finite(where, "momentum_buffer", momentum_buffer.data(), momentum_buffer.size());
         steps_ = steps;
         buffer_ = momentum_buffer;
         // Without a buffer the size is free until the next step fixes it.
@@ -290,11 +278,11 @@ Scalar clip_grad_norm(Eigen::Ref<Eigen::Matrix<detail::non_deduced_t<Scalar>, Ei
                       Scalar max_norm) {
     constexpr const char* where = "clip_grad_norm";
     require(max_norm > Scalar(0), where, "max_norm", max_norm, "must be > 0");
-    detail::require_finite_vector(grads, where, "grads");
+    require_all_finite(where, "grads", grads.data(), grads.size());
     // Plain loops rather than Eigen reductions (gcc 12 + Eigen's AVX-512 reductions trip
     // -Wmaybe-uninitialized under -march=native). Squares are summed in at least double;
     // if they overflow (double gradients beyond ~1e154), the sum is redone scaled by max|g|.
-    using A = std::conditional_t<(sizeof(Scalar) < sizeof(double)), double, Scalar>;
+    using A = Accumulator<Scalar>;
     const Scalar* g = grads.data();
     const Index n = grads.size();
     A sum = 0;
@@ -323,7 +311,7 @@ void clip_grad_value(Eigen::Ref<Eigen::Matrix<detail::non_deduced_t<Scalar>, Eig
                      Scalar clip) {
     constexpr const char* where = "clip_grad_value";
     require(clip > Scalar(0), where, "clip", clip, "must be > 0");
-    detail::require_finite_vector(grads, where, "grads");
+    require_all_finite(where, "grads", grads.data(), grads.size());
     Scalar* g = grads.data();
     for (Index i = 0; i < grads.size(); ++i) g[i] = std::min(std::max(g[i], -clip), clip);
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "attrprior/core/error.hpp"
+#include "attrprior/core/math.hpp"
 #include "attrprior/nn/model.hpp"
 #include "attrprior/train/losses.hpp"
 
@@ -45,21 +46,18 @@ struct ProfileTarget {
             return;
         }
         for (Index b = 0; b < z.dim0; ++b) {
-            const auto zb = z.matrix(b);  // O x K
-            auto gb = g.matrix(b);
             for (Index k = 0; k < K; ++k) {
-                const Scalar top = zb.col(k).maxCoeff();
-                Scalar total = 0;
-                for (Index o = 0; o < O; ++o) total += std::exp(zb(o, k) - top);
-                const Scalar log_total = std::log(total) + top;
+                const Scalar* zk = z.slice(b) + k;  // channel k: O values, stride K
+                Scalar* gk = g.slice(b) + k;
+                const Scalar log_total = softmax_normalizer<Scalar>(zk, O, K).log_sum_exp();
                 Scalar mean = 0;
                 for (Index o = 0; o < O; ++o) {
-                    const Scalar log_p = zb(o, k) - log_total;
-                    gb(o, k) = weighting == ProfileWeighting::probabilities ? std::exp(log_p) : log_p;
-                    mean += gb(o, k);
+                    const Scalar log_p = zk[o * K] - log_total;
+                    gk[o * K] = weighting == ProfileWeighting::probabilities ? std::exp(log_p) : log_p;
+                    mean += gk[o * K];
                 }
                 mean /= Scalar(O);
-                for (Index o = 0; o < O; ++o) gb(o, k) -= mean;
+                for (Index o = 0; o < O; ++o) gk[o * K] -= mean;
             }
         }
         if (record) recorded.assign(g.data, g.data + g.size());

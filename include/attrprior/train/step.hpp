@@ -20,6 +20,7 @@
 #include "attrprior/nn/model.hpp"
 #include "attrprior/priors/prior.hpp"
 #include "attrprior/train/batch.hpp"
+#include "attrprior/train/concepts.hpp"
 
 namespace attrprior::train {
 
@@ -48,19 +49,8 @@ Eigen::VectorXi status_from_labels(ConstTensor3<Scalar> labels) {
 /// Throws numeric_error naming the first non-finite element of x.
 template <class Scalar>
 void require_finite(ConstTensor3<Scalar> x, const char* where, const char* name) {
-    if (!priors::detail::row_is_finite(x.data, x.size())) priors::detail::throw_if_not_finite(where, name, x);
+    require_all_finite(where, name, x);
 }
-
-namespace detail {
-/// Detects a loss over the whole model (several heads): value_and_gradient(model, labels).
-template <class Loss, class Scalar, class = void>
-struct is_model_loss : std::false_type {};
-template <class Loss, class Scalar>
-struct is_model_loss<Loss, Scalar,
-                     std::void_t<decltype(std::declval<Loss&>().value_and_gradient(
-                         std::declval<nn::Model<Scalar>&>(), std::declval<ConstTensor3<Scalar>>()))>>
-    : std::true_type {};
-}  // namespace detail
 
 /// The attribution target s = sum of all outputs (binary models): ds/dlogits = 1.
 struct SumOfOutputs {

@@ -1,0 +1,27 @@
+# Fails unless the first ```cpp block of DOC equals the lines of SOURCE between the lines
+# "// snippet: begin" and "// snippet: end" (both excluded), so a documented example is
+# the compiled one. Usage: cmake -DDOC=... -DSOURCE=... -P check_doc_snippet.cmake
+file(READ "${DOC}" doc)
+string(FIND "${doc}" "```cpp\n" start)
+if(start EQUAL -1)
+  message(FATAL_ERROR "${DOC} has no ```cpp block")
+endif()
+math(EXPR start "${start} + 7")
+string(SUBSTRING "${doc}" ${start} -1 snippet)
+string(FIND "${snippet}" "```" end)
+string(SUBSTRING "${snippet}" 0 ${end} snippet)
+
+file(READ "${SOURCE}" source)
+set(begin_marker "// snippet: begin\n")
+string(FIND "${source}" "${begin_marker}" begin)
+string(FIND "${source}" "// snippet: end" end)
+if(begin EQUAL -1 OR end EQUAL -1)
+  message(FATAL_ERROR "${SOURCE} has no \"// snippet: begin\" / \"// snippet: end\" lines")
+endif()
+string(LENGTH "${begin_marker}" marker_length)
+math(EXPR begin "${begin} + ${marker_length}")
+math(EXPR length "${end} - ${begin}")
+string(SUBSTRING "${source}" ${begin} ${length} code)
+if(NOT snippet STREQUAL code)
+  message(FATAL_ERROR "The C++ snippet of ${DOC} differs from ${SOURCE}:\n--- doc\n${snippet}\n--- source\n${code}")
+endif()
