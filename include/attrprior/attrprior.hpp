@@ -4,6 +4,7 @@
 
 #include "attrprior/core/error.hpp"
 #include "attrprior/core/fftw.hpp"
+#include "attrprior/core/random.hpp"
 #include "attrprior/core/tensor.hpp"
 #include "attrprior/io/npy.hpp"
 #include "attrprior/io/weights.hpp"

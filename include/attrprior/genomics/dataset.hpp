@@ -43,9 +43,9 @@
 // leaves a shortfall, counted in report().negatives_shortfall and explained (per GC bin
 // when matching) in report().messages; it is not an error.
 //
-// Randomness is built from raw std::mt19937_64 output ((x >> 11) * 2^-53) with an own
-// Fisher-Yates shuffle, so a seed gives the same data set and batches with every standard
-// library.
+// Randomness comes from core/random.hpp (raw std::mt19937_64 output, (x >> 11) * 2^-53, and
+// an own Fisher-Yates shuffle), so a seed gives the same data set and batches with every
+// standard library.
 //
 // Lifetimes and threads: a BinaryDataset keeps a pointer to the Fasta, a BalancedBatcher
 // a pointer to the BinaryDataset; both must outlive their users. A BinaryDataset is
@@ -72,6 +72,7 @@
 #include <vector>
 
 #include "attrprior/core/error.hpp"
+#include "attrprior/core/random.hpp"
 #include "attrprior/core/tensor.hpp"
 #include "attrprior/genomics/fasta.hpp"
 #include "attrprior/genomics/intervals.hpp"
@@ -153,26 +154,6 @@ struct DatasetReport {
 };
 
 namespace detail {
-
-/// Uniform double in [0, 1) from the top 53 bits of one draw.
-inline double dataset_uniform(std::mt19937_64& rng) {
-    return static_cast<double>(rng() >> 11) * 0x1.0p-53;
-}
-
-/// Uniform integer in [0, n), n >= 1.
-inline Index dataset_below(std::mt19937_64& rng, Index n) {
-    const Index k = static_cast<Index>(dataset_uniform(rng) * static_cast<double>(n));
-    return k < n ? k : n - 1;
-}
-
-/// Fisher-Yates shuffle with dataset_below (portable across standard libraries).
-template <class T>
-void dataset_shuffle(std::vector<T>& v, std::mt19937_64& rng) {
-    for (std::size_t i = v.size(); i > 1; --i) {
-        const std::size_t j = static_cast<std::size_t>(dataset_below(rng, static_cast<Index>(i)));
-        std::swap(v[i - 1], v[j]);
-    }
-}
 
 /// Number of characters of seq other than A/C/G/T (either case).
 inline Index dataset_count_n(const std::string& seq) {
@@ -359,7 +340,7 @@ public:
         const Index L = options_.length;
         for (std::size_t k = 0; k < ex.size(); ++k) {
             const Index shift =
-                jitter > 0 ? detail::dataset_below(rng, 2 * jitter + 1) - jitter : 0;
+                jitter > 0 ? attrprior::uniform_below(rng, 2 * jitter + 1) - jitter : 0;
             const std::string seq = sequence(ex[k], shift);
             Scalar* row = x + static_cast<Index>(k) * L * 4;
             if (reverse_complement) {
@@ -579,7 +560,7 @@ private:
         const detail::DatasetRegions none;
         std::string seq;
         for (; draws < max_draws && remaining > 0; ++draws) {
-            const Index u = detail::dataset_below(rng, total);
+            const Index u = attrprior::uniform_below(rng, total);
             const std::size_t c = static_cast<std::size_t>(
                 std::upper_bound(cumulative.begin(), cumulative.end(), u) - cumulative.begin());
             const Index start = u - (c == 0 ? 0 : cumulative[c - 1]);
@@ -708,7 +689,7 @@ public:
         if (x == nullptr || y == nullptr) {
             throw invalid_argument("BalancedBatcher::next: x and y must not be null");
         }
-        if (batch_in_epoch_ == 0) detail::dataset_shuffle(positives_, rng_);
+        if (batch_in_epoch_ == 0) attrprior::shuffle(positives_, rng_);
         const std::size_t P = positives_.size();
         Index row = 0;
         for (Index i = 0; i < p_; ++i) {
@@ -717,7 +698,7 @@ public:
         }
         for (Index i = 0; i < n_; ++i) {
             if (negative_cursor_ == negatives_.size()) {
-                detail::dataset_shuffle(negatives_, rng_);
+                attrprior::shuffle(negatives_, rng_);
                 negative_cursor_ = 0;
             }
             put(*negatives_[negative_cursor_++], x, y, row);
@@ -733,7 +714,7 @@ private:
     void put(const Example& e, Scalar* x, Scalar* y, Index& row) {
         const Index L = dataset_->length();
         const Index shift =
-            jitter_ > 0 ? detail::dataset_below(rng_, 2 * jitter_ + 1) - jitter_ : 0;
+            jitter_ > 0 ? attrprior::uniform_below(rng_, 2 * jitter_ + 1) - jitter_ : 0;
         const std::string seq = dataset_->sequence(e, shift);
         const Scalar label = static_cast<Scalar>(e.label);
         one_hot(seq, x + row * L * 4);

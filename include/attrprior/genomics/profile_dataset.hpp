@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "attrprior/core/error.hpp"
+#include "attrprior/core/random.hpp"
 #include "attrprior/core/tensor.hpp"
 #include "attrprior/genomics/dataset.hpp"
 #include "attrprior/genomics/fasta.hpp"
@@ -347,11 +348,11 @@ public:
         const Index P = data_->profile_channels(), C = data_->control_channels();
         for (Index b = 0; b < batch_; ++b) {
             if (cursor_ == order_.size()) {
-                detail::dataset_shuffle(order_, rng_);
+                attrprior::shuffle(order_, rng_);
                 cursor_ = 0;
             }
             const Index i = order_[cursor_++];
-            const Index shift = jitter_ > 0 ? detail::dataset_below(rng_, 2 * jitter_ + 1) - jitter_ : 0;
+            const Index shift = jitter_ > 0 ? attrprior::uniform_below(rng_, 2 * jitter_ + 1) - jitter_ : 0;
             const bool rc = rc_ && (rng_() >> 63) != 0;
             data_->encode(i, shift, rc, x + b * L * 4, profile + b * O * P, control ? control + b * O * C : nullptr);
         }
