@@ -1,7 +1,7 @@
 // Tests of attrprior/genomics/batching.hpp: BalancedBatcher (balance, reverse-complement
-// pairs, epochs, jitter, determinism, errors), the prefetching wrapper, and ProfileBatcher
-// (every example once per epoch, determinism, jitter, reverse complement, controls,
-// errors). The genomes are tests/support/binary_world.hpp's and profile_world.hpp's.
+// pairs, epochs, jitter, determinism, errors), ProfileBatcher (every example once per
+// epoch, determinism, jitter, reverse complement, controls, errors), next(train::Batch&)
+// giving the rows of the pointer overloads, and both under train::Prefetching. The genomes are tests/support/binary_world.hpp's and profile_world.hpp's.
 #include "attrprior/genomics/batching.hpp"
 
 #include <gmock/gmock.h>
@@ -21,8 +21,10 @@
 #include "attrprior/genomics/fasta.hpp"
 #include "attrprior/genomics/profile_dataset.hpp"
 #include "attrprior/genomics/sequence.hpp"
+#include "attrprior/train/batch.hpp"
 
 namespace ag = attrprior::genomics;
+namespace at = attrprior::train;
 using attrprior::Index;
 using ::testing::HasSubstr;
 
@@ -173,31 +175,77 @@ TEST(BalancedBatcher, RejectsBadArguments) {
     EXPECT_EQ(only_pos.batch_size(), 8);
 }
 
-TEST(PrefetchingBatcher, YieldsTheSameBatchesAsTheBalancedBatcher) {
+static_assert(at::is_batcher_v<ag::BalancedBatcher, float> && at::is_batcher_v<ag::BalancedBatcher, double>);
+static_assert(at::is_batcher_v<at::Prefetching<ag::BalancedBatcher, float>, float>);
+
+TEST(BalancedBatcher, BatchNextGivesThePointerRowsTargetsAndPositiveStatus) {
+    const World& w = world();
+    ag::Fasta fasta(w.fasta);
+    ag::DatasetOptions o;
+    o.length = 150;
+    o.negatives_per_positive = 2;
+    const ag::BinaryDataset ds(fasta, w.peaks, {}, o);
+    ag::BalancedBatcher pointers(ds, 8, 5, true, 12, 21), batches(ds, 8, 5, true, 12, 21);
+    EXPECT_EQ(batches.shapes(), (at::BatchShapes{{{150, 4}}, {1, 1}}));
+    const Index B = pointers.batch_size();
+    std::vector<double> x(static_cast<std::size_t>(B * 150 * 4)), y(static_cast<std::size_t>(B));
+    at::Batch<double> batch;  // default-constructed: next() gives it the shapes
+    const double* storage = nullptr;
+    // Past an epoch (8 batches of 8 of the 60 positives) so reshuffles are compared too.
+    for (int i = 0; i < 2 * pointers.batches_per_epoch() + 1; ++i) {
+        pointers.next(x.data(), y.data());
+        batches.next(batch);
+        ASSERT_EQ(batch.size(), B);
+        ASSERT_EQ(batch.shapes(), batches.shapes());
+        if (i == 0) storage = batch.input(0).data;
+        EXPECT_EQ(batch.input(0).data, storage) << "the storage is reused";
+        EXPECT_EQ(std::vector<double>(batch.input(0).data, batch.input(0).data + x.size()), x) << "batch " << i;
+        EXPECT_EQ(std::vector<double>(batch.targets().data, batch.targets().data + B), y) << "batch " << i;
+        for (Index r = 0; r < B; ++r) EXPECT_EQ(batch.status()[r], y[static_cast<std::size_t>(r)] == 1.0 ? 1 : 0);
+    }
+    EXPECT_EQ(batches.epoch(), pointers.epoch());
+    // A batch with room for more rows is shrunk to batch_size() without reallocating.
+    at::Batch<double> roomy(batches.shapes(), 3 * B);
+    const double* roomy_storage = roomy.input(0).data;
+    batches.next(roomy);
+    EXPECT_EQ(roomy.size(), B);
+    EXPECT_EQ(roomy.input(0).data, roomy_storage);
+    // A batch of other shapes is refused, naming both.
+    at::Batch<double> wrong(at::BatchShapes{{{151, 4}}, {1, 1}}, B);
+    const std::string m = error_message<attrprior::invalid_argument>([&] { batches.next(wrong); });
+    EXPECT_THAT(m, HasSubstr("BalancedBatcher::next"));
+    EXPECT_THAT(m, HasSubstr("[151 x 4]"));
+    EXPECT_THAT(m, HasSubstr("[150 x 4]"));
+}
+
+// ---------------------------------------------------------------- Prefetching
+
+TEST(Prefetching, YieldsTheSameBatchesAsTheBalancedBatcher) {
     const World& w = world();
     ag::Fasta fasta(w.fasta);
     ag::DatasetOptions o;
     o.length = 250;
     const ag::BinaryDataset ds(fasta, w.peaks, {}, o);
     ag::BalancedBatcher plain(ds, 8, 8, true, 10, 5);
-    ag::PrefetchingBatcher<double> pre(ag::BalancedBatcher(ds, 8, 8, true, 10, 5));
-    EXPECT_EQ(pre.x(), nullptr);
+    at::Prefetching<ag::BalancedBatcher, double> pre(ag::BalancedBatcher(ds, 8, 8, true, 10, 5));
     EXPECT_EQ(pre.batch_size(), 32);
     EXPECT_EQ(pre.batches_per_epoch(), plain.batches_per_epoch());
-    const std::size_t n = static_cast<std::size_t>(plain.batch_size() * 250 * 4);
-    std::vector<double> x(n), y(32);
+    EXPECT_EQ(pre.shapes(), plain.shapes());
+    at::Batch<double> expected, got;
     for (int i = 0; i < 20; ++i) {
-        plain.next(x.data(), y.data());
-        pre.next();
-        ASSERT_NE(pre.x(), nullptr);
-        EXPECT_TRUE(std::equal(x.begin(), x.end(), pre.x())) << "batch " << i;
-        EXPECT_TRUE(std::equal(y.begin(), y.end(), pre.y())) << "batch " << i;
+        plain.next(expected);
+        pre.next(got);
+        ASSERT_EQ(got.size(), 32);
+        const std::size_t n = static_cast<std::size_t>(32 * 250 * 4);
+        EXPECT_TRUE(std::equal(expected.input(0).data, expected.input(0).data + n, got.input(0).data)) << "batch " << i;
+        EXPECT_TRUE(std::equal(expected.targets().data, expected.targets().data + 32, got.targets().data)) << "batch " << i;
+        EXPECT_EQ(got.status(), expected.status()) << "batch " << i;
     }
     // Destroying with a batch prefetched and never taken must not hang.
-    ag::PrefetchingBatcher<float> unused(ag::BalancedBatcher(ds, 4, 4));
+    at::Prefetching<ag::BalancedBatcher, float> unused(ag::BalancedBatcher(ds, 4, 4));
 }
 
-TEST(PrefetchingBatcher, RethrowsWorkerExceptionsInTheCaller) {
+TEST(Prefetching, RethrowsWorkerExceptionsInTheCaller) {
     const World& w = world();
     ag::Fasta fasta(w.fasta);
     ag::DatasetOptions o;
@@ -206,9 +254,35 @@ TEST(PrefetchingBatcher, RethrowsWorkerExceptionsInTheCaller) {
     // Moving the Fasta away leaves the data set pointing at a moved-from Fasta, whose
     // fetch throws: the worker's exception must surface in next().
     ag::Fasta moved = std::move(fasta);
-    ag::PrefetchingBatcher<float> pre(ag::BalancedBatcher(ds, 4, 4));
-    EXPECT_THAT(error_message<attrprior::invalid_argument>([&] { pre.next(); }), HasSubstr("moved-from"));
-    EXPECT_THROW(pre.next(), attrprior::invalid_argument);
+    at::Prefetching<ag::BalancedBatcher, float> pre(ag::BalancedBatcher(ds, 4, 4));
+    at::Batch<float> batch;
+    EXPECT_THAT(error_message<attrprior::invalid_argument>([&] { pre.next(batch); }), HasSubstr("moved-from"));
+    EXPECT_THROW(pre.next(batch), attrprior::invalid_argument);
+}
+
+TEST(Prefetching, YieldsTheSameBatchesAsTheProfileBatcher) {
+    ag::Fasta fasta(genome().fasta);
+    for (Index controls : {0, 2}) {
+        SCOPED_TRACE(std::to_string(controls) + " control tracks");
+        const Tracks t = make_tracks(2, controls);
+        const ag::ProfileDataset ds(fasta, many_peaks(), t.signal, t.control, split_options(5));
+        ag::ProfileBatcher plain(ds, ag::Split::train, 6, 5, true, 17);
+        at::Prefetching<ag::ProfileBatcher, float> pre(ag::ProfileBatcher(ds, ag::Split::train, 6, 5, true, 17));
+        EXPECT_EQ(pre.shapes(), plain.shapes());
+        at::Batch<float> expected, got;
+        for (int i = 0; i < 3 * plain.batches_per_epoch(); ++i) {
+            plain.next(expected);
+            pre.next(got);
+            ASSERT_EQ(got.input_count(), controls > 0 ? 2u : 1u);
+            for (std::size_t k = 0; k < got.input_count(); ++k) {
+                const auto e = expected.input(k), g = got.input(k);
+                EXPECT_TRUE(std::equal(e.data, e.data + e.size(), g.data)) << "batch " << i << " input " << k;
+            }
+            const auto e = expected.targets(), g = got.targets();
+            EXPECT_TRUE(std::equal(e.data, e.data + e.size(), g.data)) << "batch " << i;
+            EXPECT_EQ(got.status(), expected.status());
+        }
+    }
 }
 
 // ---------------------------------------------------------------- ProfileBatcher
@@ -339,4 +413,40 @@ TEST(ProfileBatcher, RejectsBadArguments) {
     expect_invalid([&] { ag::ProfileBatcher(ds, ag::Split::valid, 4, 0, false, 1); }, "has no examples");
     expect_invalid([&] { ag::ProfileBatcher(ds, ag::Split::test, 4, 0, false, 1); }, "has no examples");
     expect_invalid([&] { ag::ProfileBatcher(ds, ag::Split::train, 4, 3, false, 1); }, "max_jitter = 2");
+}
+
+static_assert(at::is_batcher_v<ag::ProfileBatcher, float> && at::is_batcher_v<ag::ProfileBatcher, double>);
+
+TEST(ProfileBatcher, BatchNextGivesThePointerRowsControlsAndFullStatus) {
+    ag::Fasta fasta(genome().fasta);
+    for (Index controls : {0, 1, 4}) {
+        SCOPED_TRACE(std::to_string(controls) + " control tracks");
+        const Index strands = controls == 1 ? 1 : 2;
+        const Tracks t = make_tracks(4 / (3 - strands), controls);  // two tasks
+        ag::ProfileDatasetOptions o = split_options(4);
+        o.strands = strands;
+        const ag::ProfileDataset ds(fasta, many_peaks(), t.signal, t.control, o);
+        ASSERT_EQ(ds.tasks(), 2);
+        const Index L = ds.input_length(), O = ds.output_length(), P = ds.profile_channels(), C = controls;
+        ag::ProfileBatcher pointers(ds, ag::Split::train, 5, 4, true, 3), batches(ds, ag::Split::train, 5, 4, true, 3);
+        at::BatchShapes shapes{{{L, 4}}, {O, P}};
+        if (C > 0) shapes.inputs.push_back({O, C});
+        EXPECT_EQ(batches.shapes(), shapes);
+        std::vector<float> x(static_cast<std::size_t>(5 * L * 4)), profile(static_cast<std::size_t>(5 * O * P)),
+            control(static_cast<std::size_t>(5 * O * C));
+        at::Batch<float> batch(shapes, 5);
+        for (int i = 0; i < 2 * pointers.batches_per_epoch() + 1; ++i) {
+            pointers.next(x.data(), profile.data(), C > 0 ? control.data() : nullptr);
+            batches.next(batch);
+            ASSERT_EQ(batch.size(), 5);
+            EXPECT_EQ(std::vector<float>(batch.input(0).data, batch.input(0).data + x.size()), x) << "batch " << i;
+            EXPECT_EQ(std::vector<float>(batch.targets().data, batch.targets().data + profile.size()), profile);
+            if (C > 0) {
+                EXPECT_EQ(std::vector<float>(batch.input(1).data, batch.input(1).data + control.size()), control);
+            }
+            EXPECT_EQ(batch.status().sum(), 5) << "every row is a peak";
+        }
+        at::Batch<float> wrong(at::BatchShapes{{{L, 4}}, {O, P + 1}}, 5);
+        expect_invalid([&] { batches.next(wrong); }, "ProfileBatcher::next");
+    }
 }

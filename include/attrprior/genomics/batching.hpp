@@ -1,8 +1,17 @@
-// Training batches of the genomics data sets. BalancedBatcher draws batches of p positives
-// and n negatives from a BinaryDataset, each optionally followed by its reverse complement
-// (the paper's 64 + 64, doubled); PrefetchingBatcher encodes its next batch on a background
-// thread. ProfileBatcher draws shuffled examples of one ProfileDataset split with jitter
-// and random reverse complement.
+// Training batches of the genomics data sets, as batchers (train/batch.hpp): each has
+// batch_size(), batches_per_epoch(), shapes() and next(train::Batch&), so a training loop
+// takes either, and train::Prefetching wraps either to fill the next batch on a background
+// thread while the caller trains on the current one.
+//  - BalancedBatcher draws batches of p positives and n negatives from the train split of
+//    a BinaryDataset, each optionally followed by its reverse complement (the paper's
+//    64 + 64, doubled). Input: the one-hot sequence; targets: the label; status: 1 for a
+//    positive (the prior sees positives only).
+//  - ProfileBatcher draws shuffled examples of one ProfileDataset split with jitter and
+//    random reverse complement. Inputs: the one-hot sequence, then the control tracks
+//    when the data set has any; targets: the observed profiles; status: 1 for every row
+//    (every example is a peak).
+// Both keep their older pointer overloads of next(), which fill caller-owned arrays with
+// the same rows.
 //
 // Lifetimes and threads: a BalancedBatcher keeps a pointer to its BinaryDataset, a
 // ProfileBatcher to its ProfileDataset; the data sets must outlive them. Several batchers
@@ -10,15 +19,10 @@
 // threads at once.
 #pragma once
 
-#include <array>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
-#include <mutex>
 #include <random>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -29,8 +33,45 @@
 #include "attrprior/genomics/profile_dataset.hpp"
 #include "attrprior/genomics/sequence.hpp"
 #include "attrprior/genomics/windows.hpp"
+#include "attrprior/nn/layer.hpp"
+#include "attrprior/train/batch.hpp"
 
 namespace attrprior::genomics {
+
+namespace detail {
+
+/// "inputs [L x 4], [O x C]; targets [O x P]", for messages.
+inline std::string describe_shapes(const train::BatchShapes& shapes) {
+    std::string s = "inputs ";
+    for (std::size_t k = 0; k < shapes.inputs.size(); ++k) s += (k ? ", " : "") + nn::to_string(shapes.inputs[k]);
+    return s + "; targets " + nn::to_string(shapes.targets);
+}
+
+/// Throws invalid_argument "<who>: batch has <its shapes>, must have <shapes>" unless the
+/// batch has exactly these shapes.
+template <class Scalar>
+void require_batch_shapes(const train::Batch<Scalar>& batch, const train::BatchShapes& shapes, const char* who) {
+    if (batch.shapes() != shapes) {
+        throw invalid_argument(attrprior::detail::concat(who, ": the batch has ", describe_shapes(batch.shapes()),
+                                                         ", but must have ", describe_shapes(shapes),
+                                                         " (the shapes() of the batcher or example set)"));
+    }
+}
+
+/// Readies `batch` for `rows` rows of these shapes: a default-constructed batch (no
+/// inputs) is given the shapes, any other must already have them; then resized (which
+/// allocates only beyond its capacity).
+template <class Scalar>
+void prepare_batch(train::Batch<Scalar>& batch, const train::BatchShapes& shapes, Index rows, const char* who) {
+    if (batch.input_count() == 0) {
+        batch = train::Batch<Scalar>(shapes, rows);
+        return;
+    }
+    require_batch_shapes(batch, shapes, who);
+    batch.resize(rows);
+}
+
+}  // namespace detail
 
 /// Balanced training batches from the train split of a BinaryDataset.
 ///
@@ -97,6 +138,20 @@ public:
 
     const BinaryDataset& dataset() const { return *dataset_; }
 
+    /// Per-example shapes: input {length x 4} (one-hot), targets {1 x 1} (the label).
+    train::BatchShapes shapes() const { return train::BatchShapes{{nn::Shape{length(), 4}}, nn::Shape{1, 1}}; }
+
+    /// Fills `batch` with the next batch, the rows next(x, y) would give: resizes it to
+    /// batch_size(), writes the one-hot rows to input 0, the labels to the targets, and
+    /// status 1 for positive rows (train::status_from_targets). A default-constructed batch
+    /// is given shapes() first; a batch of other shapes is an invalid_argument.
+    template <class Scalar>
+    void next(train::Batch<Scalar>& batch) {
+        detail::prepare_batch(batch, shapes(), batch_size(), "BalancedBatcher::next");
+        next(batch.input(0).data, batch.targets().data);
+        train::status_from_targets(batch);
+    }
+
     /// Fills one batch: x (batch_size() x length x 4) and y (batch_size()).
     template <class Scalar>
     void next(Scalar* x, Scalar* y) {
@@ -149,101 +204,6 @@ private:
     Index batch_in_epoch_ = 0, epoch_ = 0;
 };
 
-/// Double-buffered BalancedBatcher: a background thread encodes the next batch while the
-/// caller trains on the current one. After next(), x() and y() point to the current
-/// batch (batch_size() x length x 4 and batch_size()), valid until the following next().
-/// The batches are exactly those of the wrapped BalancedBatcher, in order. An exception
-/// thrown while encoding is rethrown by the next call to next() (and by every later one;
-/// the worker stops). The destructor stops and joins the worker (waiting at most for the
-/// batch in progress). Not copyable or movable; use from one thread.
-template <class Scalar>
-class PrefetchingBatcher {
-public:
-    explicit PrefetchingBatcher(BalancedBatcher batcher) : batcher_(std::move(batcher)) {
-        const std::size_t rows = static_cast<std::size_t>(batcher_.batch_size());
-        const std::size_t values = rows * static_cast<std::size_t>(batcher_.length()) * 4;
-        for (int b = 0; b < 2; ++b) {
-            x_[b].assign(values, Scalar(0));
-            y_[b].assign(rows, Scalar(0));
-        }
-        worker_ = std::thread([this] { work(); });
-    }
-
-    PrefetchingBatcher(const PrefetchingBatcher&) = delete;
-    PrefetchingBatcher& operator=(const PrefetchingBatcher&) = delete;
-
-    ~PrefetchingBatcher() {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            stop_ = true;
-        }
-        cv_.notify_all();
-        if (worker_.joinable()) worker_.join();
-    }
-
-    /// Waits for the prefetched batch and makes it current; the worker then starts on the
-    /// following one. Rethrows an exception of the worker.
-    void next() {
-        {
-            std::unique_lock<std::mutex> lock(mutex_);
-            cv_.wait(lock, [this] { return ready_ || error_ != nullptr; });
-            if (error_ != nullptr) std::rethrow_exception(error_);
-            front_ = 1 - front_;
-            ready_ = false;
-            started_ = true;
-        }
-        cv_.notify_all();
-    }
-
-    /// Current batch inputs (null before the first next()).
-    const Scalar* x() const { return started_ ? x_[front_].data() : nullptr; }
-    /// Current batch labels (null before the first next()).
-    const Scalar* y() const { return started_ ? y_[front_].data() : nullptr; }
-
-    Index batch_size() const { return batcher_.batch_size(); }
-    Index batches_per_epoch() const { return batcher_.batches_per_epoch(); }
-    Index length() const { return batcher_.length(); }
-
-private:
-    void work() {
-        for (;;) {
-            int target = 0;
-            {
-                std::unique_lock<std::mutex> lock(mutex_);
-                cv_.wait(lock, [this] { return stop_ || !ready_; });
-                if (stop_) return;
-                target = 1 - front_;
-            }
-            try {
-                batcher_.next(x_[target].data(), y_[target].data());
-            } catch (...) {
-                {
-                    std::lock_guard<std::mutex> lock(mutex_);
-                    error_ = std::current_exception();
-                }
-                cv_.notify_all();
-                return;
-            }
-            {
-                std::lock_guard<std::mutex> lock(mutex_);
-                ready_ = true;
-            }
-            cv_.notify_all();
-        }
-    }
-
-    BalancedBatcher batcher_;  // used by the worker thread only, after construction
-    std::array<std::vector<Scalar>, 2> x_, y_;
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    int front_ = 0;       // buffer the caller reads; the worker fills 1 - front_
-    bool ready_ = false;  // the back buffer holds a finished batch
-    bool stop_ = false;
-    bool started_ = false;
-    std::exception_ptr error_;
-    std::thread worker_;  // last: started after every other member is initialised
-};
-
 /// Draws batches of one split: shuffled each epoch (with a seed), every example once per
 /// epoch; the last batch of an epoch is topped up from the next epoch's order so every
 /// batch is full. Jitter and reverse complement (probability 1/2 each example) as at the
@@ -265,6 +225,29 @@ public:
     Index batch_size() const { return batch_; }
     /// ceil(examples / batch).
     Index batches_per_epoch() const { return (static_cast<Index>(order_.size()) + batch_ - 1) / batch_; }
+
+    /// Per-example shapes: inputs {input_length x 4} (one-hot) and, when the data set has
+    /// control tracks, {output_length x control channels}; targets {output_length x
+    /// profile channels} (the observed counts).
+    train::BatchShapes shapes() const {
+        const Index O = data_->output_length(), C = data_->control_channels();
+        train::BatchShapes s{{nn::Shape{data_->input_length(), 4}}, nn::Shape{O, data_->profile_channels()}};
+        if (C > 0) s.inputs.push_back(nn::Shape{O, C});
+        return s;
+    }
+
+    /// Fills `batch` with the next batch, the rows next(x, profile, control) would give:
+    /// resizes it to batch_size(), writes the one-hot rows to input 0, the controls (if
+    /// any) to input 1, the profiles to the targets, and status 1 for every row (every
+    /// example is a peak, which the prior sees). A default-constructed batch is given
+    /// shapes() first; a batch of other shapes is an invalid_argument.
+    template <class Scalar>
+    void next(train::Batch<Scalar>& batch) {
+        detail::prepare_batch(batch, shapes(), batch_size(), "ProfileBatcher::next");
+        next(batch.input(0).data, batch.targets().data,
+             data_->control_channels() > 0 ? batch.input(1).data : static_cast<Scalar*>(nullptr));
+        batch.status().setOnes();
+    }
 
     /// Fills x (B x L x 4), profile (B x O x T*S), control (B x O x C; may be null).
     template <class Scalar>
