@@ -7,6 +7,7 @@
 #include "attrprior/genomics/bigwig.hpp"
 #include "attrprior/genomics/coverage.hpp"
 #include "attrprior/genomics/dataset.hpp"
+#include "attrprior/genomics/example_sets.hpp"
 #include "attrprior/genomics/fasta.hpp"
 #include "attrprior/genomics/intervals.hpp"
 #include "attrprior/genomics/motifs.hpp"
