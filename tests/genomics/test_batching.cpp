@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../support/binary_world.hpp"
+#include "../support/count_allocations.hpp"
 #include "../support/expect_error.hpp"
 #include "../support/profile_world.hpp"
 #include "attrprior/genomics/dataset.hpp"
@@ -449,4 +450,15 @@ TEST(ProfileBatcher, BatchNextGivesThePointerRowsControlsAndFullStatus) {
         at::Batch<float> wrong(at::BatchShapes{{{L, 4}}, {O, P + 1}}, 5);
         expect_invalid([&] { batches.next(wrong); }, "ProfileBatcher::next");
     }
+}
+
+TEST(ProfileBatcher, BatchNextAllocatesNothingOnceTheBatchHasRoom) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(2, 2);
+    const ag::ProfileDataset ds(fasta, many_peaks(), t.signal, t.control, split_options(4));
+    ag::ProfileBatcher batcher(ds, ag::Split::train, 5, 4, true, 3);
+    at::Batch<float> batch(batcher.shapes(), 5);
+    const long before = attrprior::testing::allocation_count();
+    for (int i = 0; i < 2 * batcher.batches_per_epoch() + 1; ++i) batcher.next(batch);  // reshuffles included
+    EXPECT_EQ(attrprior::testing::allocation_count(), before);
 }

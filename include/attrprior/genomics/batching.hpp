@@ -101,7 +101,8 @@ public:
           n_(negatives_per_batch),
           rc_(reverse_complement_double),
           jitter_(jitter),
-          rng_(seed) {
+          rng_(seed),
+          shapes_{{nn::Shape{dataset.length(), 4}}, nn::Shape{1, 1}} {
         constexpr const char* who = "BalancedBatcher";
         require(p_ >= 1, who, "positives_per_batch", p_, "must be >= 1");
         require(n_ >= 0, who, "negatives_per_batch", n_, "must be >= 0");
@@ -139,7 +140,7 @@ public:
     const BinaryDataset& dataset() const { return *dataset_; }
 
     /// Per-example shapes: input {length x 4} (one-hot), targets {1 x 1} (the label).
-    train::BatchShapes shapes() const { return train::BatchShapes{{nn::Shape{length(), 4}}, nn::Shape{1, 1}}; }
+    train::BatchShapes shapes() const { return shapes_; }
 
     /// Fills `batch` with the next batch, the rows next(x, y) would give: resizes it to
     /// batch_size(), writes the one-hot rows to input 0, the labels to the targets, and
@@ -147,7 +148,7 @@ public:
     /// is given shapes() first; a batch of other shapes is an invalid_argument.
     template <class Scalar>
     void next(train::Batch<Scalar>& batch) {
-        detail::prepare_batch(batch, shapes(), batch_size(), "BalancedBatcher::next");
+        detail::prepare_batch(batch, shapes_, batch_size(), "BalancedBatcher::next");
         next(batch.input(0).data, batch.targets().data);
         train::status_from_targets(batch);
     }
@@ -199,6 +200,7 @@ private:
     bool rc_;
     Index jitter_;
     std::mt19937_64 rng_;
+    train::BatchShapes shapes_;  // kept, so next(batch) compares shapes without building them
     std::vector<const Example*> positives_, negatives_;
     std::size_t negative_cursor_ = 0;
     Index batch_in_epoch_ = 0, epoch_ = 0;
@@ -207,7 +209,7 @@ private:
 /// Draws batches of one split: shuffled each epoch (with a seed), every example once per
 /// epoch; the last batch of an epoch is topped up from the next epoch's order so every
 /// batch is full. Jitter and reverse complement (probability 1/2 each example) as at the
-/// top of this file. Keeps a pointer to the data set, which must outlive it.
+/// top of profile_dataset.hpp. Keeps a pointer to the data set, which must outlive it.
 class ProfileBatcher {
 public:
     ProfileBatcher(const ProfileDataset& data, Split split, Index batch, Index jitter, bool reverse_complement,
@@ -220,6 +222,9 @@ public:
                 "must be in [0, max_jitter = ", data.options().max_jitter, "] of the data set");
         require(!order_.empty(), who, "split", split_name(split), "has no examples");
         cursor_ = order_.size();  // shuffled on first use
+        const Index O = data.output_length(), C = data.control_channels();
+        shapes_ = train::BatchShapes{{nn::Shape{data.input_length(), 4}}, nn::Shape{O, data.profile_channels()}};
+        if (C > 0) shapes_.inputs.push_back(nn::Shape{O, C});
     }
 
     Index batch_size() const { return batch_; }
@@ -229,21 +234,17 @@ public:
     /// Per-example shapes: inputs {input_length x 4} (one-hot) and, when the data set has
     /// control tracks, {output_length x control channels}; targets {output_length x
     /// profile channels} (the observed counts).
-    train::BatchShapes shapes() const {
-        const Index O = data_->output_length(), C = data_->control_channels();
-        train::BatchShapes s{{nn::Shape{data_->input_length(), 4}}, nn::Shape{O, data_->profile_channels()}};
-        if (C > 0) s.inputs.push_back(nn::Shape{O, C});
-        return s;
-    }
+    train::BatchShapes shapes() const { return shapes_; }
 
     /// Fills `batch` with the next batch, the rows next(x, profile, control) would give:
     /// resizes it to batch_size(), writes the one-hot rows to input 0, the controls (if
     /// any) to input 1, the profiles to the targets, and status 1 for every row (every
     /// example is a peak, which the prior sees). A default-constructed batch is given
-    /// shapes() first; a batch of other shapes is an invalid_argument.
+    /// shapes() first; a batch of other shapes is an invalid_argument. Allocates nothing
+    /// once the batch has batch_size() rows of capacity.
     template <class Scalar>
     void next(train::Batch<Scalar>& batch) {
-        detail::prepare_batch(batch, shapes(), batch_size(), "ProfileBatcher::next");
+        detail::prepare_batch(batch, shapes_, batch_size(), "ProfileBatcher::next");
         next(batch.input(0).data, batch.targets().data,
              data_->control_channels() > 0 ? batch.input(1).data : static_cast<Scalar*>(nullptr));
         batch.status().setOnes();
@@ -273,6 +274,7 @@ private:
     bool rc_;
     std::mt19937_64 rng_;
     std::size_t cursor_ = 0;
+    train::BatchShapes shapes_;  // kept, so next(batch) compares shapes without building them
 };
 
 }  // namespace attrprior::genomics

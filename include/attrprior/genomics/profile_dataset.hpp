@@ -21,11 +21,12 @@
 // from the FASTA or from a track, a widened window past a chromosome end, too many N, a
 // duplicate summit. A track whose chromosome length differs from the FASTA's is an error.
 //
-// Augmentation (encode; ProfileBatcher in batching.hpp draws it). Jitter shifts the input and profile windows together by
-// an offset uniform in [-jitter, jitter]. Reverse complement reverses and complements the
-// sequence, reverses every profile in position and swaps each task's plus and minus
-// strands (a plus-strand read of the reverse complement is a minus-strand read of the
-// original); controls are transformed the same way.
+// Augmentation (encode's shift and reverse_complement; ProfileBatcher draws them). Jitter
+// shifts the input and profile windows together by an offset uniform in [-jitter, jitter].
+// Reverse complement reverses and complements the sequence, reverses every profile in
+// position and swaps each task's plus and minus strands (a plus-strand read of the reverse
+// complement is a minus-strand read of the original); controls are transformed the same
+// way.
 //
 // Batches: ProfileBatcher (batching.hpp, included at the end of this header) for training,
 // ProfileExamples (example_sets.hpp) for prediction and evaluation over a split.
@@ -152,7 +153,7 @@ public:
         std::string seq;
         for (std::size_t i = 0; i < peaks.size(); ++i) {
             const Interval& p = peaks[i];
-            const Index in_start = p.summit - o.input_length / 2 - J;  // of the widened window
+            const Index in_start = p.summit - o.input_length / 2;  // without the jitter margin
             const auto skip = [&](Index& counter, const std::string& why) {
                 ++counter;
                 if (report_.messages.size() < ProfileDatasetReport::max_skip_messages) {
@@ -173,12 +174,12 @@ public:
                 }
             }
             const detail::WindowProblem problem =
-                detail::check_window(fasta, p.chrom, in_start + J, o.input_length, J, o.max_n_fraction, seq);
+                detail::check_window(fasta, p.chrom, in_start, o.input_length, J, o.max_n_fraction, seq);
             if (problem != detail::WindowProblem::none) {
                 Index& counter = problem == detail::WindowProblem::unknown_chrom ? report_.skipped_unknown_chrom
                                  : problem == detail::WindowProblem::past_end    ? report_.skipped_edge
                                                                                  : report_.skipped_n;
-                skip(counter, detail::window_problem_reason(problem, fasta, p.chrom, in_start + J, o.input_length, J,
+                skip(counter, detail::window_problem_reason(problem, fasta, p.chrom, in_start, o.input_length, J,
                                                             o.max_n_fraction, seq));
                 continue;
             }
@@ -187,7 +188,8 @@ public:
                      attrprior::detail::concat("duplicate summit ", p.chrom, ":", p.summit, " of an earlier peak"));
                 continue;
             }
-            const Index out_start = in_start + (o.input_length - o.output_length) / 2;
+            // The widened profile window: what encode() may read with a shift up to J.
+            const Index out_start = in_start - J + (o.input_length - o.output_length) / 2;
             const std::size_t base = profiles_.size();
             profiles_.resize(base + static_cast<std::size_t>(Ow * K));
             for (Index k = 0; k < K; ++k) {
