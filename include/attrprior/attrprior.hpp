@@ -7,6 +7,7 @@
 #include "attrprior/core/finite.hpp"
 #include "attrprior/core/math.hpp"
 #include "attrprior/core/parallel.hpp"
+#include "attrprior/core/random.hpp"
 #include "attrprior/core/tensor.hpp"
 #include "attrprior/io/json.hpp"
 #include "attrprior/io/npy.hpp"

@@ -3,12 +3,16 @@
 // dataset builders. Link with attrprior::genomics (needs htslib and libBigWig).
 #pragma once
 
+#include "attrprior/genomics/batching.hpp"
 #include "attrprior/genomics/bigwig.hpp"
 #include "attrprior/genomics/coverage.hpp"
 #include "attrprior/genomics/dataset.hpp"
+#include "attrprior/genomics/example_sets.hpp"
 #include "attrprior/genomics/fasta.hpp"
 #include "attrprior/genomics/intervals.hpp"
 #include "attrprior/genomics/motifs.hpp"
+#include "attrprior/genomics/negatives.hpp"
 #include "attrprior/genomics/profile_dataset.hpp"
 #include "attrprior/genomics/sequence.hpp"
 #include "attrprior/genomics/simulate.hpp"
+#include "attrprior/genomics/windows.hpp"

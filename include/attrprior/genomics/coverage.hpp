@@ -19,8 +19,8 @@
 //    inputs can explain.
 // With strands = 1 the signal and control are one track each (plus-strand reads only
 // are kept for the sites, so the footprint is one-sided). Deterministic for a seed: all
-// draws come from std::mt19937_64 bits through own samplers (no std::*_distribution,
-// whose output differs between standard libraries).
+// draws come from std::mt19937_64 bits through own samplers built on core/random.hpp (no
+// std::*_distribution, whose output differs between standard libraries).
 #pragma once
 
 #include <algorithm>
@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "attrprior/core/error.hpp"
+#include "attrprior/core/random.hpp"
 #include "attrprior/core/tensor.hpp"
 #include "attrprior/genomics/bigwig.hpp"
 #include "attrprior/genomics/simulate.hpp"
@@ -112,12 +113,8 @@ struct SimulatedCoverage {
 
 namespace detail {
 
-inline double cov_uniform(std::mt19937_64& rng) {
-    return (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53;  // in (0, 1)
-}
-
 inline double cov_normal(std::mt19937_64& rng) {  // Box-Muller, one of the pair
-    const double u = cov_uniform(rng), v = cov_uniform(rng);
+    const double u = attrprior::uniform_open01(rng), v = attrprior::uniform_open01(rng);
     return std::sqrt(-2.0 * std::log(u)) * std::cos(6.283185307179586 * v);
 }
 
@@ -128,7 +125,7 @@ inline Index cov_poisson(std::mt19937_64& rng, double mean) {
         return std::max<Index>(0, static_cast<Index>(std::llround(mean + std::sqrt(mean) * cov_normal(rng))));
     }
     double p = std::exp(-mean), cumulative = p;
-    const double u = cov_uniform(rng);
+    const double u = attrprior::uniform_open01(rng);
     Index k = 0;
     while (u > cumulative && k < 1000) {
         ++k;
@@ -140,7 +137,7 @@ inline Index cov_poisson(std::mt19937_64& rng, double mean) {
 
 /// Gamma(shape 2, mean 1): the sum of two exponentials of mean 1/2.
 inline double cov_bias(std::mt19937_64& rng) {
-    return -0.5 * (std::log(cov_uniform(rng)) + std::log(cov_uniform(rng)));
+    return -0.5 * (std::log(attrprior::uniform_open01(rng)) + std::log(attrprior::uniform_open01(rng)));
 }
 
 }  // namespace detail
@@ -187,7 +184,7 @@ inline SimulatedCoverage simulate_coverage(const SimulatedGenome& genome, const 
                     const Index n = detail::cov_poisson(rng, rate * bias * static_cast<double>(width));
                     for (Index r = 0; r < n; ++r) {
                         // min(): u * width can round up to width when u is within 2^-53 of 1.
-                        add_read(v, lo + std::min(width - 1, static_cast<Index>(detail::cov_uniform(rng) *
+                        add_read(v, lo + std::min(width - 1, static_cast<Index>(attrprior::uniform_open01(rng) *
                                                                                  static_cast<double>(width))));
                     }
                 }

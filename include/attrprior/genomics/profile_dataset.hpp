@@ -21,21 +21,24 @@
 // from the FASTA or from a track, a widened window past a chromosome end, too many N, a
 // duplicate summit. A track whose chromosome length differs from the FASTA's is an error.
 //
-// Augmentation (ProfileBatcher). Jitter shifts the input and profile windows together by
-// an offset uniform in [-jitter, jitter]. Reverse complement reverses and complements the
-// sequence, reverses every profile in position and swaps each task's plus and minus
-// strands (a plus-strand read of the reverse complement is a minus-strand read of the
-// original); controls are transformed the same way.
+// Augmentation (encode's shift and reverse_complement; ProfileBatcher draws them). Jitter
+// shifts the input and profile windows together by an offset uniform in [-jitter, jitter].
+// Reverse complement reverses and complements the sequence, reverses every profile in
+// position and swaps each task's plus and minus strands (a plus-strand read of the reverse
+// complement is a minus-strand read of the original); controls are transformed the same
+// way.
+//
+// Batches: ProfileBatcher (batching.hpp, included at the end of this header) for training,
+// ProfileExamples (example_sets.hpp) for prediction and evaluation over a split.
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <random>
 #include <sstream>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -43,10 +46,10 @@
 
 #include "attrprior/core/error.hpp"
 #include "attrprior/core/tensor.hpp"
-#include "attrprior/genomics/dataset.hpp"
 #include "attrprior/genomics/fasta.hpp"
 #include "attrprior/genomics/intervals.hpp"
 #include "attrprior/genomics/sequence.hpp"
+#include "attrprior/genomics/windows.hpp"
 
 namespace attrprior::genomics {
 
@@ -143,47 +146,41 @@ public:
             track_names_.push_back(std::move(name));
         }
         check_lengths(fasta, tracks);
-        const Index J = o.max_jitter, Lw = o.input_length + 2 * J, Ow = o.output_length + 2 * J;
+        const Index J = o.max_jitter, Ow = o.output_length + 2 * J;
         const Index K = static_cast<Index>(tracks.size());
         std::unordered_map<std::string, std::unordered_set<Index>> seen;
         std::vector<float> column(static_cast<std::size_t>(Ow));
+        std::string seq;
         for (std::size_t i = 0; i < peaks.size(); ++i) {
             const Interval& p = peaks[i];
-            const Index in_start = p.summit - o.input_length / 2 - J;
+            const Index in_start = p.summit - o.input_length / 2;  // without the jitter margin
             const auto skip = [&](Index& counter, const std::string& why) {
                 ++counter;
                 if (report_.messages.size() < ProfileDatasetReport::max_skip_messages) {
-                    report_.messages.push_back(attrprior::detail::concat(
-                        "skipped peaks[", i, "] '", p.name.empty() ? "." : p.name, "' (", p.chrom, ":", p.start, "-",
-                        p.end, "): ", why));
+                    report_.messages.push_back(
+                        attrprior::detail::concat("skipped ", detail::describe_interval(p, "peaks", i), ": ", why));
                 }
             };
-            if (!fasta.has(p.chrom)) {
-                skip(report_.skipped_unknown_chrom, "chromosome not in '" + fasta.path() + "'");
-                continue;
+            // The window checks shared with BinaryDataset (windows.hpp), with the tracks
+            // checked between "chromosome in the FASTA" and "window on the chromosome".
+            if (fasta.has(p.chrom)) {
+                const auto missing = std::find_if(tracks.begin(), tracks.end(),
+                                                  [&](const Track* t) { return !t->has_chromosome(p.chrom); });
+                if (missing != tracks.end()) {
+                    skip(report_.skipped_missing_track,
+                         attrprior::detail::concat("chromosome absent from ",
+                                                   track_names_[static_cast<std::size_t>(missing - tracks.begin())]));
+                    continue;
+                }
             }
-            const auto missing = std::find_if(tracks.begin(), tracks.end(),
-                                              [&](const Track* t) { return !t->has_chromosome(p.chrom); });
-            if (missing != tracks.end()) {
-                skip(report_.skipped_missing_track,
-                     attrprior::detail::concat("chromosome absent from ",
-                                               track_names_[static_cast<std::size_t>(missing - tracks.begin())]));
-                continue;
-            }
-            if (in_start < 0 || in_start + Lw > fasta.length(p.chrom)) {
-                skip(report_.skipped_edge,
-                     attrprior::detail::concat("window ", in_start, "-", in_start + Lw, " (input ", o.input_length,
-                                               " + 2 x jitter ", J, ") passes an end of the chromosome (length ",
-                                               fasta.length(p.chrom), ")"));
-                continue;
-            }
-            std::string seq = fasta.fetch(p.chrom, in_start, in_start + Lw);
-            const std::string core = seq.substr(static_cast<std::size_t>(J), static_cast<std::size_t>(o.input_length));
-            const Index n_count = detail::dataset_count_n(core);
-            if (static_cast<double>(n_count) > o.max_n_fraction * double(o.input_length)) {
-                skip(report_.skipped_n, attrprior::detail::concat(n_count, " of the ", o.input_length,
-                                                                  " input bases are N, more than max_n_fraction = ",
-                                                                  o.max_n_fraction));
+            const detail::WindowProblem problem =
+                detail::check_window(fasta, p.chrom, in_start, o.input_length, J, o.max_n_fraction, seq);
+            if (problem != detail::WindowProblem::none) {
+                Index& counter = problem == detail::WindowProblem::unknown_chrom ? report_.skipped_unknown_chrom
+                                 : problem == detail::WindowProblem::past_end    ? report_.skipped_edge
+                                                                                 : report_.skipped_n;
+                skip(counter, detail::window_problem_reason(problem, fasta, p.chrom, in_start, o.input_length, J,
+                                                            o.max_n_fraction, seq));
                 continue;
             }
             if (!seen[p.chrom].insert(p.summit).second) {
@@ -191,7 +188,8 @@ public:
                      attrprior::detail::concat("duplicate summit ", p.chrom, ":", p.summit, " of an earlier peak"));
                 continue;
             }
-            const Index out_start = in_start + (o.input_length - o.output_length) / 2;
+            // The widened profile window: what encode() may read with a shift up to J.
+            const Index out_start = in_start - J + (o.input_length - o.output_length) / 2;
             const std::size_t base = profiles_.size();
             profiles_.resize(base + static_cast<std::size_t>(Ow * K));
             for (Index k = 0; k < K; ++k) {
@@ -317,53 +315,8 @@ private:
     std::vector<float> profiles_;  // per example: (output_length + 2 max_jitter) x (signal + control tracks)
 };
 
-/// Draws batches of one split: shuffled each epoch (with a seed), every example once per
-/// epoch; the last batch of an epoch is topped up from the next epoch's order so every
-/// batch is full. Jitter and reverse complement (probability 1/2 each example) as at the
-/// top of this file. Keeps a pointer to the data set, which must outlive it.
-class ProfileBatcher {
-public:
-    ProfileBatcher(const ProfileDataset& data, Split split, Index batch, Index jitter, bool reverse_complement,
-                   std::uint64_t seed)
-        : data_(&data), order_(data.indices(split)), batch_(batch), jitter_(jitter), rc_(reverse_complement),
-          rng_(seed) {
-        constexpr const char* who = "ProfileBatcher";
-        require(batch >= 1, who, "batch", batch, "must be >= 1");
-        require(jitter >= 0 && jitter <= data.options().max_jitter, who, "jitter", jitter,
-                "must be in [0, max_jitter = ", data.options().max_jitter, "] of the data set");
-        require(!order_.empty(), who, "split",
-                split == Split::train ? "train" : split == Split::valid ? "valid" : "test", "has no examples");
-        cursor_ = order_.size();  // shuffled on first use
-    }
-
-    Index batch_size() const { return batch_; }
-    /// ceil(examples / batch).
-    Index batches_per_epoch() const { return (static_cast<Index>(order_.size()) + batch_ - 1) / batch_; }
-
-    /// Fills x (B x L x 4), profile (B x O x T*S), control (B x O x C; may be null).
-    template <class Scalar>
-    void next(Scalar* x, Scalar* profile, Scalar* control) {
-        const Index L = data_->input_length(), O = data_->output_length();
-        const Index P = data_->profile_channels(), C = data_->control_channels();
-        for (Index b = 0; b < batch_; ++b) {
-            if (cursor_ == order_.size()) {
-                detail::dataset_shuffle(order_, rng_);
-                cursor_ = 0;
-            }
-            const Index i = order_[cursor_++];
-            const Index shift = jitter_ > 0 ? detail::dataset_below(rng_, 2 * jitter_ + 1) - jitter_ : 0;
-            const bool rc = rc_ && (rng_() >> 63) != 0;
-            data_->encode(i, shift, rc, x + b * L * 4, profile + b * O * P, control ? control + b * O * C : nullptr);
-        }
-    }
-
-private:
-    const ProfileDataset* data_;
-    std::vector<Index> order_;
-    Index batch_, jitter_;
-    bool rc_;
-    std::mt19937_64 rng_;
-    std::size_t cursor_ = 0;
-};
-
 }  // namespace attrprior::genomics
+
+// Last, because ProfileBatcher needs ProfileDataset complete: code that included this
+// header for ProfileBatcher before it moved to batching.hpp keeps compiling.
+#include "attrprior/genomics/batching.hpp"

@@ -39,8 +39,8 @@
 //    summit = start + length / 2. Sites are sorted by chromosome then start.
 //
 // Randomness: one std::mt19937_64 seeded with o.seed; uniform numbers are formed from its
-// raw output ((x >> 11) * 2^-53), not with <random> distributions, so the same seed gives
-// the same genome with every standard library.
+// raw output ((x >> 11) * 2^-53, core/random.hpp), not with <random> distributions, so the
+// same seed gives the same genome with every standard library.
 #pragma once
 
 #include <algorithm>
@@ -57,9 +57,11 @@
 #include <vector>
 
 #include "attrprior/core/error.hpp"
+#include "attrprior/core/random.hpp"
 #include "attrprior/core/tensor.hpp"
 #include "attrprior/genomics/intervals.hpp"
 #include "attrprior/genomics/motifs.hpp"
+#include "attrprior/genomics/sequence.hpp"
 
 namespace attrprior::genomics {
 
@@ -91,20 +93,9 @@ namespace detail {
 /// row is renormalised).
 inline constexpr double kSimCpgDepletion = 0.25;
 
-/// Uniform double in [0, 1) from the top 53 bits of one draw.
-inline double sim_uniform(std::mt19937_64& rng) {
-    return static_cast<double>(rng() >> 11) * 0x1.0p-53;
-}
-
-/// Uniform integer in [0, n), n >= 1.
-inline Index sim_uniform_below(std::mt19937_64& rng, Index n) {
-    const Index k = static_cast<Index>(sim_uniform(rng) * static_cast<double>(n));
-    return k < n ? k : n - 1;
-}
-
 /// Index drawn with the (normalised) probabilities p.
 inline int sim_categorical(std::mt19937_64& rng, const std::array<double, 4>& p) {
-    const double u = sim_uniform(rng);
+    const double u = attrprior::uniform01(rng);
     double cumulative = 0;
     int last = 0;
     for (int c = 0; c < 4; ++c) {
@@ -157,21 +148,6 @@ inline SimTransitions sim_calibrated_transitions(double gc) {
 
 inline char sim_base(int c) { return "ACGT"[c]; }
 
-/// Reverse complement of an upper-case A/C/G/T string.
-inline std::string sim_reverse_complement(const std::string& s) {
-    std::string out(s.rbegin(), s.rend());
-    for (char& ch : out) {
-        switch (ch) {
-            case 'A': ch = 'T'; break;
-            case 'C': ch = 'G'; break;
-            case 'G': ch = 'C'; break;
-            case 'T': ch = 'A'; break;
-            default: break;
-        }
-    }
-    return out;
-}
-
 /// Start positions for intervals of the given lengths, in this order, inside [lo, hi),
 /// not overlapping and uniformly distributed. Requires sum(lengths) <= hi - lo.
 inline std::vector<Index> sim_place(std::mt19937_64& rng, Index lo, Index hi,
@@ -180,7 +156,7 @@ inline std::vector<Index> sim_place(std::mt19937_64& rng, Index lo, Index hi,
     for (Index len : lengths) total += len;
     const Index slack = (hi - lo) - total;
     std::vector<Index> offsets(lengths.size());
-    for (Index& u : offsets) u = sim_uniform_below(rng, slack + 1);
+    for (Index& u : offsets) u = attrprior::uniform_below(rng, slack + 1);
     std::sort(offsets.begin(), offsets.end());
     std::vector<Index> starts(lengths.size());
     Index before = 0;
@@ -200,17 +176,17 @@ inline void sim_plant(std::mt19937_64& rng, const std::vector<const Motif*>& mot
     std::vector<Index> lengths(static_cast<std::size_t>(count));
     for (Index i = 0; i < count; ++i) {
         chosen[i] = motifs[static_cast<std::size_t>(
-            sim_uniform_below(rng, static_cast<Index>(motifs.size())))];
+            attrprior::uniform_below(rng, static_cast<Index>(motifs.size())))];
         lengths[i] = chosen[i]->length();
     }
     const std::vector<Index> starts = sim_place(rng, lo, hi, lengths);
     for (Index i = 0; i < count; ++i) {
-        const bool minus = sim_uniform(rng) < 0.5;
+        const bool minus = attrprior::uniform01(rng) < 0.5;
         std::string site(static_cast<std::size_t>(lengths[i]), 'N');
         for (Index j = 0; j < lengths[i]; ++j) {
             site[j] = sim_base(sim_categorical(rng, chosen[i]->probabilities[j]));
         }
-        if (minus) site = sim_reverse_complement(site);
+        if (minus) site = reverse_complement(site);
         sequence.replace(static_cast<std::size_t>(starts[i]), site.size(), site);
         Interval iv;
         iv.chrom = chrom;
@@ -352,7 +328,7 @@ inline SimulatedGenome simulate_genome(const SimulationOptions& o) {
             peak.end = start + o.window;
             peak.summit = start + o.window / 2;
             const Index k = o.sites_per_positive_min +
-                            detail::sim_uniform_below(
+                            attrprior::uniform_below(
                                 rng, o.sites_per_positive_max - o.sites_per_positive_min + 1);
             peak.score = static_cast<double>(k);
             detail::sim_plant(rng, motifs, k, start + margin, peak.end - margin, g.names[c],
@@ -372,7 +348,7 @@ inline SimulatedGenome simulate_genome(const SimulationOptions& o) {
                 const Index hi = lo + o.window;
                 while (next_peak < peaks.size() && peaks[next_peak].end <= lo) ++next_peak;
                 if (next_peak < peaks.size() && peaks[next_peak].start < hi) continue;
-                const Index count = whole + (detail::sim_uniform(rng) < extra ? 1 : 0);
+                const Index count = whole + (attrprior::uniform01(rng) < extra ? 1 : 0);
                 if (count > 0) {
                     detail::sim_plant(rng, motifs, count, lo, hi, g.names[c], g.sequences[c],
                                       g.sites);

@@ -72,6 +72,32 @@ public:
         views_.resize(shapes_.inputs.size());
         resize(rows);
     }
+    // The views point into the storage: a copy rebuilds them over its own storage (a
+    // memberwise copy would keep pointing into the source), and a move leaves the source
+    // empty (capacity 0), so resizing it later allocates instead of writing through null.
+    Batch(const Batch& other)
+        : shapes_(other.shapes_),
+          inputs_(other.inputs_),
+          views_(other.inputs_.size()),
+          targets_(other.targets_),
+          status_(other.status_),
+          capacity_(other.capacity_) {
+        resize(other.rows_);
+    }
+    Batch(Batch&& other) noexcept { swap(other); }
+    Batch& operator=(const Batch& other) {
+        if (this != &other) {
+            Batch copy(other);
+            swap(copy);
+        }
+        return *this;
+    }
+    Batch& operator=(Batch&& other) noexcept {
+        Batch moved(std::move(other));
+        swap(moved);
+        return *this;
+    }
+    ~Batch() = default;
 
     const BatchShapes& shapes() const { return shapes_; }
     /// Rows in the batch.
