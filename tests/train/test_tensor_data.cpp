@@ -19,15 +19,17 @@ TEST(TensorExamples, EncodesRowsAndStatus) {
     EXPECT_EQ(ex.size(), N);
     EXPECT_EQ(ex.shapes(), (train::BatchShapes{{{L, 4}, {1, 2}}, {1, 1}}));
     train::Batch<float> b(ex.shapes(), 4);
-    ex.encode(2, 3, b);
-    ASSERT_EQ(b.size(), 3);
+    ex.encode(2, 3, b);  // rows 0-2 of a 4-row batch
+    ASSERT_EQ(b.size(), 4);
     EXPECT_EQ(b.input(0)(0, 0, 0), x[2 * L * 4]);
     EXPECT_EQ(b.input(1)(2, 0, 1), aux[4 * 2 + 1]);
     EXPECT_EQ(b.targets()(1, 0, 0), 1.f);
     EXPECT_EQ(b.status()[0], 0);  // label -1: not a positive
     EXPECT_EQ(b.status()[1], 1);
     EXPECT_EQ(b.status()[2], 0);
-    EXPECT_THROW(ex.encode(4, 2, b), ap::invalid_argument);
+    EXPECT_THROW(ex.encode(4, 2, b), ap::invalid_argument);  // past the end
+    b.resize(2);
+    EXPECT_THROW(ex.encode(0, 3, b), ap::invalid_argument);  // more rows than the batch has
     std::vector<float> short_aux(2);
     EXPECT_THROW(train::TensorExamples<float>(std::vector<ap::ConstTensor3<float>>{{x.data(), N, L, 4}, {short_aux.data(), 1, 1, 2}}),
                  ap::invalid_argument);

@@ -236,6 +236,26 @@ public:
     /// Indices into examples() of one split, in peak order.
     const std::vector<Index>& indices(Split split) const { return split_index_[static_cast<std::size_t>(split)]; }
 
+    /// Mean over the examples of `split` of log(1 + total reads) of each profile channel
+    /// (T * S values): where the counts head starts (models::initialize_counts_head,
+    /// docs/models.md §4). An empty split gives zeros.
+    std::vector<double> mean_log_counts(Split split = Split::train) const {
+        const Index O = options_.output_length, P = profile_channels(), C = control_tracks_;
+        std::vector<float> x(static_cast<std::size_t>(options_.input_length * 4)),
+            profile(static_cast<std::size_t>(O * P)), control(static_cast<std::size_t>(O * std::max<Index>(C, 1)));
+        std::vector<double> mean(static_cast<std::size_t>(P), 0.0);
+        const auto& rows = indices(split);
+        for (Index i : rows) {
+            encode(i, 0, false, x.data(), profile.data(), C > 0 ? control.data() : nullptr);
+            for (Index k = 0; k < P; ++k) {
+                double total = 0;
+                for (Index o = 0; o < O; ++o) total += profile[static_cast<std::size_t>(o * P + k)];
+                mean[static_cast<std::size_t>(k)] += std::log1p(total) / double(rows.size());
+            }
+        }
+        return mean;
+    }
+
     /// Start of example i's input window (without jitter).
     Index input_start(Index i) const { return examples_[static_cast<std::size_t>(i)].summit - options_.input_length / 2; }
     /// Start of example i's profile window (without jitter).

@@ -200,7 +200,7 @@ template <class Scalar>
 std::vector<double> mean_spectrum(ConstTensor3<Scalar> attr, const std::vector<Index>& examples,
                                   const priors::FourierPriorOptions& options = priors::FourierPriorOptions()) {
     const char* where = "mean_spectrum";
-    validate_attribution(where, "attr", attr, 2);
+    detail::validate_attribution(where, "attr", attr, 2);
     if (examples.empty()) return {};
     const Index L = attr.dim1, C = attr.dim2, bins = L / 2 + 1;
     std::vector<double> rows(static_cast<std::size_t>(Index(examples.size()) * L * C));

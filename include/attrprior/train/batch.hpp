@@ -106,8 +106,9 @@ public:
     Index capacity() const { return capacity_; }
     std::size_t input_count() const { return shapes_.inputs.size(); }
 
-    /// Sets the number of rows. Allocates only when rows exceeds capacity(); new rows of
-    /// inputs and targets are zero, new status entries 1.
+    /// Sets the number of rows. Allocates only when rows exceeds capacity(). The contents of
+    /// rows are whatever was last written there (zero and status 1 when first allocated):
+    /// fill every row you use.
     void resize(Index rows) {
         require(rows >= 0, "Batch::resize", "rows", rows, "must be >= 0");
         if (rows > capacity_) {
@@ -168,18 +169,22 @@ private:
     Index rows_ = 0, capacity_ = 0;
 };
 
-/// status[b] = 1 when row b of the targets holds a 1 for some task (a positive), else 0:
-/// the prior only looks at positives (docs/math.md §3). Fills batch.status().
+/// 1 when row `row` of the targets holds a 1 for some task (a positive), else 0: the prior
+/// only looks at positives (docs/math.md §3).
+template <class Scalar>
+int row_is_positive(ConstTensor3<Scalar> targets, Index row) {
+    const Scalar* y = targets.slice(row);
+    int positive = 0;
+    for (Index k = 0; k < targets.dim1 * targets.dim2; ++k) positive |= y[k] == Scalar(1);
+    return positive;
+}
+
+/// Fills batch.status() from the targets of every row (see row_is_positive).
 template <class Scalar>
 void status_from_targets(Batch<Scalar>& batch) {
     const ConstTensor3<Scalar> y = batch.targets();
     auto status = batch.status();
-    for (Index b = 0; b < y.dim0; ++b) {
-        const Scalar* row = y.slice(b);
-        int positive = 0;
-        for (Index k = 0; k < y.dim1 * y.dim2; ++k) positive |= row[k] == Scalar(1);
-        status[b] = positive;
-    }
+    for (Index b = 0; b < y.dim0; ++b) status[b] = row_is_positive(y, b);
 }
 
 namespace detail {

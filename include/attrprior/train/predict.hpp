@@ -157,9 +157,8 @@ private:
         if (batch_.input_count() == 0 || batch_.shapes() != shapes) batch_ = Batch<Scalar>(shapes, chunk_);
         for (Index first = 0; first < N; first += chunk_) {
             const Index count = std::min(chunk_, N - first);
+            batch_.resize(count);  // within capacity: no allocation
             examples.encode(first, count, batch_);
-            require(batch_.size() == count, "Predictor", "rows encoded", batch_.size(), "must equal the chunk's ",
-                    count, " (the example set's encode must resize the batch)");
             fn(first, count);
             if (on_chunk) on_chunk(first, first + count, N);
         }

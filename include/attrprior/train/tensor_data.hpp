@@ -43,18 +43,23 @@ public:
         if (targets_.data != nullptr) s.targets = nn::Shape{targets_.dim1, targets_.dim2};
         return s;
     }
-    /// Copies rows [first, first + count) into rows [0, count) of `batch`; status is 1 for
-    /// rows whose targets hold a 1 (all rows without targets).
+    /// Copies rows [first, first + count) into rows [0, count) of `batch` (which must have
+    /// these shapes and at least count rows); status is 1 for rows whose targets hold a 1
+    /// (every row without targets).
     void encode(Index first, Index count, Batch<Scalar>& batch) const {
         require(first >= 0 && count >= 0 && first + count <= size(), "TensorExamples::encode", "range",
                 attrprior::detail::concat("[", first, ", ", first + count, ")"), "must lie in [0, ", size(), ")");
-        batch.resize(count);
+        require(batch.shapes() == shapes(), "TensorExamples::encode", "batch shapes", "(different)",
+                "must be the example set's shapes()");
+        require(count <= batch.size(), "TensorExamples::encode", "count", count, "must not exceed the batch's rows ",
+                batch.size(), " (resize the batch first)");
         for (std::size_t k = 0; k < inputs_.size(); ++k) copy_rows(inputs_[k], first, count, batch.input(k));
+        auto status = batch.status();
         if (targets_.data != nullptr) {
             copy_rows(targets_, first, count, batch.targets());
-            status_from_targets(batch);
+            for (Index r = 0; r < count; ++r) status[r] = row_is_positive(batch.targets(), r);
         } else {
-            batch.status().setOnes();
+            status.head(count).setOnes();
         }
     }
 
