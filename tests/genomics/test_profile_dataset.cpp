@@ -160,6 +160,31 @@ TEST_P(ProfileDatasetLayout, ChannelsFollowTheTrackOrder) {
     }
 }
 
+// mean_log_counts: the mean over a split of log(1 + total reads) per profile channel,
+// recomputed here from each example's encoded profile.
+TEST_P(ProfileDatasetLayout, MeanLogCountsIsTheSplitMean) {
+    const Layout p = GetParam();
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(p.tasks * p.strands, p.controls);
+    const ag::ProfileDataset ds(fasta, many_peaks(), t.signal, t.control, options(p.strands));
+    const Index P = p.tasks * p.strands;
+    const auto& rows = ds.indices(ag::Split::train);
+    ASSERT_FALSE(rows.empty());
+    std::vector<double> expected(static_cast<std::size_t>(P), 0.0);
+    for (Index i : rows) {
+        const Encoded enc = encode(ds, i, 0, false);
+        for (Index k = 0; k < P; ++k) {
+            double total = 0;
+            for (Index o = 0; o < kO; ++o) total += enc.profile[static_cast<std::size_t>(o * P + k)];
+            expected[static_cast<std::size_t>(k)] += std::log1p(total);
+        }
+    }
+    const auto mean = ds.mean_log_counts(ag::Split::train);
+    ASSERT_EQ(mean.size(), expected.size());
+    for (Index k = 0; k < P; ++k)
+        EXPECT_NEAR(mean[static_cast<std::size_t>(k)], expected[static_cast<std::size_t>(k)] / double(rows.size()), 1e-9);
+}
+
 INSTANTIATE_TEST_SUITE_P(TasksStrandsControls, ProfileDatasetLayout,
                          ::testing::Values(Layout{1, 2, 0}, Layout{2, 2, 0}, Layout{2, 2, 2}, Layout{2, 2, 4},
                                            Layout{3, 1, 0}, Layout{3, 1, 1}, Layout{3, 1, 3}, Layout{1, 1, 1}),

@@ -15,19 +15,13 @@
 
 #include "../support/count_allocations.hpp"
 
+#include "../support/random_one_hot.hpp"
+
 namespace ap = attrprior;
 namespace train = attrprior::train;
 using ap::Index;
 
 namespace {
-
-std::vector<float> random_one_hot(Index N, Index L, std::uint64_t seed) {
-    std::vector<float> x(static_cast<std::size_t>(N * L * 4), 0.f);
-    std::mt19937_64 gen(seed);
-    std::uniform_int_distribution<int> base(0, 3);
-    for (Index i = 0; i < N * L; ++i) x[static_cast<std::size_t>(i * 4 + base(gen))] = 1.f;
-    return x;
-}
 
 ap::nn::Model<float> small_binary_model() {
     ap::models::BinaryModelOptions o;
@@ -47,7 +41,7 @@ class ChunkedPrediction : public ::testing::TestWithParam<Index> {};
 TEST_P(ChunkedPrediction, EqualsOneAtATimeAndAllocatesNothingAfterTheFirstChunk) {
     const Index N = GetParam(), L = 120, chunk = 32;
     auto model = small_binary_model();
-    const std::vector<float> x = random_one_hot(N, L, 7);
+    const std::vector<float> x = ap::testing::random_one_hot(N, L, 7);
     const train::TensorExamples<float> examples(ap::ConstTensor3<float>(x.data(), N, L, 4));
 
     std::vector<float> logits(static_cast<std::size_t>(N)), attr(x.size());
@@ -85,7 +79,7 @@ INSTANTIATE_TEST_SUITE_P(OneSevenHundred, ChunkedPrediction, ::testing::Values(I
 TEST(ChunkedLoss, PooledLossSeesTheWholeSet) {
     const Index N = 45, L = 120;
     auto model = small_binary_model();
-    const std::vector<float> x = random_one_hot(N, L, 9);
+    const std::vector<float> x = ap::testing::random_one_hot(N, L, 9);
     std::vector<float> y(static_cast<std::size_t>(N));
     for (Index i = 0; i < N; ++i) y[static_cast<std::size_t>(i)] = i % 3 == 0 ? 1.f : (i % 7 == 0 ? -1.f : 0.f);
     const train::TensorExamples<float> examples(ap::ConstTensor3<float>(x.data(), N, L, 4),
@@ -116,7 +110,7 @@ TEST(ChunkedLoss, ModelLossIsTheMeanOverExamples) {
     o.output_length = o.input_length - ap::models::profile_trimmed_positions(o);
     auto model = ap::models::make_profile_model<float>(o, 2);
     const Index N = 11, L = o.input_length, O = o.output_length, P = 2;
-    const std::vector<float> x = random_one_hot(N, L, 5);
+    const std::vector<float> x = ap::testing::random_one_hot(N, L, 5);
     std::vector<float> control(static_cast<std::size_t>(N * O * P)), counts(control.size());
     std::mt19937_64 gen(1);
     std::poisson_distribution<int> reads(2.0);
@@ -132,7 +126,7 @@ TEST(ChunkedLoss, ModelLossIsTheMeanOverExamples) {
 
 TEST(ChunkedPrediction, RejectsWrongShapes) {
     auto model = small_binary_model();
-    const std::vector<float> x = random_one_hot(3, 120, 1);
+    const std::vector<float> x = ap::testing::random_one_hot(3, 120, 1);
     const train::TensorExamples<float> examples(ap::ConstTensor3<float>(x.data(), 3, 120, 4));
     std::vector<float> out(2);
     train::Predictor<float> p(2);

@@ -65,6 +65,8 @@ struct SumOfOutputs {
 template <class Scalar, class Target = SumOfOutputs>
 class DoubleBackprop {
 public:
+    static_assert(check_attribution_target<Target, Scalar>());
+
     using Tensor = Tensor3<Scalar>;
     using ConstTensor = ConstTensor3<Scalar>;
 
@@ -129,6 +131,8 @@ private:
     template <class Prior, class Loss>
     StepResult<Scalar> run_step(nn::Model<Scalar>& model, Prior& prior, Loss& loss, ConstTensor labels,
                                 const Eigen::Ref<const Eigen::VectorXi>& status, nn::Mode mode) {
+        // A clear message naming the expected member instead of a page of template errors.
+        static_assert(check_prior<Prior, Scalar>() && check_loss<Loss, Scalar>());
         const char* where = "DoubleBackprop::step";
         const ConstTensor x = inputs_[0];
         require(x.dim0 >= 1, where, "batch size", x.dim0, "must be >= 1");

@@ -32,24 +32,21 @@ public:
                     inputs_[0].dim0, " (got ", inputs_[k].dim0, ")");
         require(targets_.data == nullptr || targets_.dim0 == inputs_[0].dim0, where, "target rows", targets_.dim0,
                 "must equal the input rows ", inputs_[0].dim0);
+        for (const auto& t : inputs_) shapes_.inputs.push_back(nn::Shape{t.dim1, t.dim2});
+        if (targets_.data != nullptr) shapes_.targets = nn::Shape{targets_.dim1, targets_.dim2};
     }
     explicit TensorExamples(ConstTensor3<Scalar> x, ConstTensor3<Scalar> targets = {})
         : TensorExamples(std::vector<ConstTensor3<Scalar>>{x}, targets) {}
 
     Index size() const { return inputs_[0].dim0; }
-    BatchShapes shapes() const {
-        BatchShapes s;
-        for (const auto& t : inputs_) s.inputs.push_back(nn::Shape{t.dim1, t.dim2});
-        if (targets_.data != nullptr) s.targets = nn::Shape{targets_.dim1, targets_.dim2};
-        return s;
-    }
+    BatchShapes shapes() const { return shapes_; }
     /// Copies rows [first, first + count) into rows [0, count) of `batch` (which must have
     /// these shapes and at least count rows); status is 1 for rows whose targets hold a 1
     /// (every row without targets).
     void encode(Index first, Index count, Batch<Scalar>& batch) const {
         require(first >= 0 && count >= 0 && first + count <= size(), "TensorExamples::encode", "range",
                 attrprior::detail::concat("[", first, ", ", first + count, ")"), "must lie in [0, ", size(), ")");
-        require(batch.shapes() == shapes(), "TensorExamples::encode", "batch shapes", "(different)",
+        require(batch.shapes() == shapes_, "TensorExamples::encode", "batch shapes", "(different)",
                 "must be the example set's shapes()");
         require(count <= batch.size(), "TensorExamples::encode", "count", count, "must not exceed the batch's rows ",
                 batch.size(), " (resize the batch first)");
@@ -57,7 +54,7 @@ public:
         auto status = batch.status();
         if (targets_.data != nullptr) {
             copy_rows(targets_, first, count, batch.targets());
-            for (Index r = 0; r < count; ++r) status[r] = row_is_positive(batch.targets(), r);
+            for (Index r = 0; r < count; ++r) status[r] = row_is_positive<Scalar>(batch.targets(), r);
         } else {
             status.head(count).setOnes();
         }
@@ -74,6 +71,7 @@ private:
     friend class TensorBatcher;
     std::vector<ConstTensor3<Scalar>> inputs_;
     ConstTensor3<Scalar> targets_;
+    BatchShapes shapes_;  // kept: encode compares without building one (no allocation)
 };
 
 /// Training batches drawn from a TensorExamples: every epoch visits the examples in a new
