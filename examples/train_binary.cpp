@@ -90,7 +90,7 @@ int run(Settings s, bool simulated) {
 
     const auto runs = examples::run_names(s.prior, s.compare || simulated);
     const auto [evs, hs] = examples::run_all<ap::train::BinaryEvaluation>(runs, s.out, [&](const std::string& name,
-                                                                                           const std::string& dir) {
+                                                                                           const std::string& dir, auto t0) {
         auto model = ap::models::make_binary_model<float>(mo, s.seed);
         ap::train::ClassBalancedBCE<float> loss;
         ap::train::History h = examples::with_prior(name, s, [&](auto& prior) {
@@ -120,7 +120,7 @@ int run(Settings s, bool simulated) {
             bed.push_back({e.chrom, e.start, e.start + s.length, std::to_string(e.label), 0.0, 0});
         }
         gx::write_bed(dir + "/examples.bed", bed);
-        examples::write_run_record(dir, ev.metrics, h);
+        examples::write_run_record(dir, name, ev.metrics, h, t0);
         return std::pair{std::move(ev), std::move(h)};
     });
     examples::write_summary(s.out + "/summary.tsv", runs, evs,

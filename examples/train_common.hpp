@@ -138,8 +138,8 @@ inline double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 /// Trains and evaluates one model per run into <out>/<name>/, which holds an INCOMPLETE
-/// marker until its run finished. run(name, dir) returns {evaluation, history}; the
-/// evaluation (any type with a `metrics` map) gets "seconds" = the run's wall time.
+/// marker until its run finished. run(name, dir, t0) returns {evaluation, history} (t0:
+/// the run's start, for its "seconds" metric).
 template <class Evaluation, class Run>
 std::pair<std::vector<Evaluation>, std::vector<ap::train::History>> run_all(const std::vector<std::string>& runs,
                                                                           const std::string& out, Run&& run) {
@@ -149,8 +149,7 @@ std::pair<std::vector<Evaluation>, std::vector<ap::train::History>> run_all(cons
         std::filesystem::create_directories(dir);
         std::ofstream(dir + "/INCOMPLETE") << "training did not finish\n";
         const auto t0 = std::chrono::steady_clock::now();
-        auto [ev, h] = run(name, dir);
-        ev.metrics["seconds"] = seconds_since(t0);
+        auto [ev, h] = run(name, dir, t0);
         std::filesystem::remove(dir + "/INCOMPLETE");
         results.first.push_back(std::move(ev));
         results.second.push_back(std::move(h));
@@ -158,9 +157,17 @@ std::pair<std::vector<Evaluation>, std::vector<ap::train::History>> run_all(cons
     return results;
 }
 
-/// metrics.json (every metric, NaN as null, plus the epochs trained) and history.tsv.
-inline void write_run_record(const std::string& dir, const std::map<std::string, double>& metrics,
-                             const ap::train::History& h) {
+/// Sets metrics["seconds"] (the run's wall time since t0) and writes metrics.json (every
+/// metric, NaN as null, plus the epochs trained) and history.tsv; says when training
+/// stopped early.
+inline void write_run_record(const std::string& dir, const std::string& name, std::map<std::string, double>& metrics,
+                             const ap::train::History& h, std::chrono::steady_clock::time_point t0) {
+    if (h.stopped_early && h.best_epoch > 0) {
+        std::fprintf(stderr, "%s: early stop after epoch %d (best valid loss %.4f at epoch %d)\n", name.c_str(),
+                     h.epoch.back(), h.valid_loss[static_cast<std::size_t>(h.best_epoch - h.epoch.front())],
+                     h.best_epoch);
+    }
+    metrics["seconds"] = seconds_since(t0);
     ap::io::Json j = ap::io::Json::object();
     for (const auto& [k, v] : metrics) j[k] = std::isfinite(v) ? ap::io::Json(v) : ap::io::Json(nullptr);
     j["epochs"] = static_cast<std::int64_t>(h.size());

@@ -134,7 +134,7 @@ int run(Settings s, bool simulated) {
 
     const auto runs = examples::run_names(s.prior, s.compare || simulated);
     const auto [evs, hs] = examples::run_all<ap::train::ProfileEvaluation>(runs, s.out, [&](const std::string& name,
-                                                                                            const std::string& dir) {
+                                                                                            const std::string& dir, auto t0) {
         auto model = ap::models::make_profile_model<float>(mo, s.seed);
         ap::models::initialize_counts_head(model, mo, counts_start);
         ap::train::ProfileLoss<float> loss(s.counts_weight);
@@ -167,7 +167,7 @@ int run(Settings s, bool simulated) {
             bed.push_back({test.example(i).chrom, test.input_start(i), test.input_start(i) + mo.input_length,
                            test.example(i).name, 0.0, 0});
         gx::write_bed(dir + "/examples.bed", bed);
-        examples::write_run_record(dir, ev.metrics, h);
+        examples::write_run_record(dir, name, ev.metrics, h, t0);
         return std::pair{std::move(ev), std::move(h)};
     });
     examples::write_summary(s.out + "/summary.tsv", runs, evs,

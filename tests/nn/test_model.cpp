@@ -127,9 +127,10 @@ TEST(ModelGraph, ErrorsNameTheProblem) {
     EXPECT_THROW(m.add("bad", nn::relu<double>(), nn::sum({a, nn::Model<double>::input()})),
                  ap::invalid_argument);  // shapes [8 x 3] and [10 x 4] cannot be summed
     nn::Model<double> other(nn::Shape{10, 4});
-    for (int k = 0; k < 6; ++k) other.add(nn::relu<double>());
-    const nn::NodeId foreign = other.add(nn::relu<double>());  // node 6: not in m
-    EXPECT_THROW(m.add("bad", nn::relu<double>(), foreign), ap::invalid_argument);
+    const nn::NodeId foreign = other.add(nn::relu<double>());  // node 0 of another model
+    EXPECT_THAT(ap::testing::error_message<ap::invalid_argument>([&] { m.add("bad", nn::relu<double>(), foreign); }),
+                ::testing::HasSubstr("another model"));
+    EXPECT_THROW(m.set_outputs({foreign}), ap::invalid_argument);
     std::vector<double> x(2 * 10 * 4);
     EXPECT_THROW(m.forward({x.data(), 2, 10, 4}, nn::Mode::train), ap::invalid_argument);  // not compiled
     m.compile(1);

@@ -35,6 +35,24 @@ TEST(TensorExamples, EncodesRowsAndStatus) {
                  ap::invalid_argument);
 }
 
+TEST(TensorExamples, StatusRuleAllLetsThePriorSeeEveryRow) {
+    // Profile-like targets (read counts): "labels" would pick rows that happen to hold a 1.
+    const Index N = 3, L = 2;
+    std::vector<float> x(N * L * 4), counts{0, 1, 2, 5, 0, 3};
+    const train::TensorExamples<float> ex({x.data(), N, L, 4}, {counts.data(), N, 2, 1}, train::StatusRule::all);
+    train::Batch<float> b(ex.shapes(), N);
+    ex.encode(0, N, b);
+    EXPECT_EQ(b.status().sum(), N);
+    train::TensorBatcher<float> batches(ex, 2);
+    batches.next(b);
+    EXPECT_EQ(b.size(), 2);
+    EXPECT_EQ(b.status().sum(), 2);
+    const train::TensorExamples<float> labels({x.data(), N, L, 4}, {counts.data(), N, 2, 1});
+    labels.encode(0, N, b = train::Batch<float>(labels.shapes(), N));
+    EXPECT_EQ(b.status()[0], 1);  // holds a count of exactly 1
+    EXPECT_EQ(b.status()[1], 0);
+}
+
 TEST(TensorBatcher, EveryExampleOncePerEpochInAShuffledOrder) {
     const Index N = 10, L = 2, B = 4;
     std::vector<float> x(N * L * 4), y(N);
@@ -69,6 +87,11 @@ TEST(TensorBatcher, EveryExampleOncePerEpochInAShuffledOrder) {
     again.next(b2);
     for (Index r = 0; r < B; ++r) EXPECT_EQ(int(b2.input(0)(r, 0, 0)), order[static_cast<std::size_t>(r)]);
     EXPECT_THROW(train::TensorBatcher<float>(ex, 0), ap::invalid_argument);
+    train::Batch<float> wrong({{{L + 1, 4}}, {1, 1}}, B);
+    EXPECT_THROW(batches.next(wrong), ap::invalid_argument);  // not the batcher's shapes
+    train::Batch<float> fresh;
+    batches.next(fresh);  // a default-constructed batch takes the shapes
+    EXPECT_EQ(fresh.size(), B);
 }
 
 TEST(Prefetching, YieldsTheWrappedBatchesInOrder) {

@@ -140,7 +140,7 @@ public:
     const BinaryDataset& dataset() const { return *dataset_; }
 
     /// Per-example shapes: input {length x 4} (one-hot), targets {1 x 1} (the label).
-    train::BatchShapes shapes() const { return shapes_; }
+    const train::BatchShapes& shapes() const { return shapes_; }
 
     /// Fills `batch` with the next batch, the rows next(x, y) would give: resizes it to
     /// batch_size(), writes the one-hot rows to input 0, the labels to the targets, and
@@ -234,7 +234,7 @@ public:
     /// Per-example shapes: inputs {input_length x 4} (one-hot) and, when the data set has
     /// control tracks, {output_length x control channels}; targets {output_length x
     /// profile channels} (the observed counts).
-    train::BatchShapes shapes() const { return shapes_; }
+    const train::BatchShapes& shapes() const { return shapes_; }
 
     /// Fills `batch` with the next batch, the rows next(x, profile, control) would give:
     /// resizes it to batch_size(), writes the one-hot rows to input 0, the controls (if

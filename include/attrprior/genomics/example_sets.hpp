@@ -100,7 +100,7 @@ public:
     Index size() const { return static_cast<Index>(examples_->size()); }
 
     /// Per-example shapes: input {length x 4} (one-hot), targets {1 x 1} (the label).
-    train::BatchShapes shapes() const { return shapes_; }
+    const train::BatchShapes& shapes() const { return shapes_; }
 
     /// Example i (its chromosome, window start and label). Throws invalid_argument for i
     /// out of range.
@@ -163,7 +163,7 @@ public:
     /// Per-example shapes: inputs {input_length x 4} (one-hot) and, when the data set has
     /// control tracks, {output_length x control channels}; targets {output_length x
     /// profile channels} (the observed counts).
-    train::BatchShapes shapes() const { return shapes_; }
+    const train::BatchShapes& shapes() const { return shapes_; }
 
     /// Index into data().examples() of example i. Throws invalid_argument for i out of
     /// range.

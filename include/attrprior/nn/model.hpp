@@ -15,6 +15,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -45,15 +46,16 @@ public:
     constexpr bool is_previous() const { return raw_ == kPrevious; }
     /// Position of a node in the model (0, 1, ...); not defined for inputs.
     constexpr int index() const { return raw_; }
-    constexpr bool operator==(const NodeId& o) const { return raw_ == o.raw_; }
-    constexpr bool operator!=(const NodeId& o) const { return raw_ != o.raw_; }
+    constexpr bool operator==(const NodeId& o) const { return raw_ == o.raw_ && owner_ == o.owner_; }
+    constexpr bool operator!=(const NodeId& o) const { return !(*this == o); }
 
 private:
     template <class>
     friend class Model;
     static constexpr int kPrevious = std::numeric_limits<int>::min();
-    constexpr explicit NodeId(int raw) : raw_(raw) {}
-    int raw_ = kPrevious;  // >= 0: node; -1: the sequence; -2, -3, ...: auxiliary inputs
+    constexpr explicit NodeId(int raw, std::uint64_t owner = 0) : raw_(raw), owner_(owner) {}
+    int raw_ = kPrevious;    // >= 0: node; -1: the sequence; -2, -3, ...: auxiliary inputs
+    std::uint64_t owner_ = 0;  // the model that made the handle (0: input() and "previous", any model)
 };
 
 /// The inputs of a node and how they combine: one NodeId, or sum({...}) / concat({...}).
@@ -76,7 +78,7 @@ public:
     using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
     using Combine = nn::Combine;
 
-    explicit Model(Shape input_shape) {
+    explicit Model(Shape input_shape) : id_(next_model_id()) {
         require(input_shape.length >= 1, "Model", "input length", input_shape.length, "must be >= 1");
         require(input_shape.channels >= 1, "Model", "input channels", input_shape.channels,
                 "must be >= 1");
@@ -93,7 +95,7 @@ public:
         require(shape.length >= 1 && shape.channels >= 1, "Model::add_input", "shape", to_string(shape),
                 "must be at least [1 x 1]");
         input_shapes_.push_back(shape);
-        return NodeId(-static_cast<int>(input_shapes_.size()));
+        return NodeId(-static_cast<int>(input_shapes_.size()), id_);
     }
     Model(const Model&) = delete;
     Model& operator=(const Model&) = delete;
@@ -119,6 +121,8 @@ public:
         n.combine = inputs.combine;
         require(!inputs.nodes.empty(), "Model::add", "inputs of node", n.name, "must not be empty");
         for (const NodeId& id : inputs.nodes) {
+            require(id.owner_ == 0 || id.owner_ == id_, "Model::add", "input", describe(id), "of node '", n.name,
+                    "' is a handle of another model");
             const int s = id.is_previous() ? static_cast<int>(nodes_.size()) - 1 : id.raw_;
             require(s >= -static_cast<int>(input_shapes_.size()) && s < static_cast<int>(nodes_.size()),
                     "Model::add", "input", describe(id), "of node '", n.name,
@@ -158,7 +162,7 @@ public:
         for (int s : n.inputs)
             if (s >= 0) ++nodes_[static_cast<std::size_t>(s)].consumers;
         nodes_.push_back(std::move(n));
-        return NodeId(static_cast<int>(nodes_.size()) - 1);
+        return NodeId(static_cast<int>(nodes_.size()) - 1, id_);
     }
 
     /// A node without a name (layers without parameters or state: activations, pooling,
@@ -179,8 +183,9 @@ public:
         require(!compiled_, "Model::set_outputs", "outputs", outputs.size(), "cannot change after compile()");
         outputs_.clear();
         for (const NodeId& o : outputs) {
-            require(!o.is_input() && !o.is_previous() && o.index() < static_cast<int>(nodes_.size()),
-                    "Model::set_outputs", "output", describe(o), "must be a node of the model");
+            require(!o.is_input() && !o.is_previous() && o.index() < static_cast<int>(nodes_.size()) &&
+                        o.owner_ == id_,
+                    "Model::set_outputs", "output", describe(o), "must be a node of this model");
             outputs_.push_back(o.index());
         }
     }
@@ -233,7 +238,7 @@ public:
     /// The handle of the node named `name` (invalid_argument if none).
     NodeId find(const std::string& name) const {
         for (std::size_t i = 0; i < nodes_.size(); ++i)
-            if (!name.empty() && nodes_[i].name == name) return NodeId(static_cast<int>(i));
+            if (!name.empty() && nodes_[i].name == name) return NodeId(static_cast<int>(i), id_);
         throw invalid_argument(detail::concat("Model::find: no node is named '", name, "'"));
     }
     /// Indices of the output nodes, in output order.
@@ -456,9 +461,11 @@ private:
     /// reuses the buffers (views cover the first B rows), so a smaller last chunk of a
     /// prediction never allocates.
     void prepare(Index B) {
-        batch_ = B;
-        if (B <= capacity_) return;
-        capacity_ = B;
+        if (B <= capacity_) {
+            batch_ = B;
+            return;
+        }
+        capacity_ = 0;  // until every buffer below is sized (an exception leaves it 0: resized next time)
         written_.assign(nodes_.size(), 0);
         Index largest = 0;  // zeros standing in for the g-bar of auxiliary inputs
         for (const Shape& sh : input_shapes_) largest = std::max(largest, sh.length * sh.channels);
@@ -472,6 +479,8 @@ private:
             n.hbar.clear();  // sized by tangent_pass for the layers that need it
             n.sum_in.assign(n.inputs.size() > 1 ? in : 0, Scalar(0));
         }
+        capacity_ = B;
+        batch_ = B;
     }
 
     /// The (summed) input of node i from the forward pass.
@@ -533,6 +542,12 @@ private:
 
     using RowMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     static constexpr int kSequence = -1;  // the raw id of input()
+    /// A process-wide identity, so a handle of one model is not taken by another.
+    static std::uint64_t next_model_id() {
+        static std::atomic<std::uint64_t> counter{0};
+        return ++counter;
+    }
+    std::uint64_t id_;
     std::vector<Shape> input_shapes_;
     std::vector<Node> nodes_;
     std::vector<int> outputs_;

@@ -93,7 +93,7 @@ inline void profile_training_report(const std::string& path, const std::vector<s
         const train::ProfileEvaluation& ev = evaluations[m];
         if (ev.best >= 0) {
             const Index i = ev.best, O = ev.output_length, P = ev.channels;
-            best_example_logo(svg, panel(m, 0), ev.attributions, ev.length, i, names[m], describe);
+            best_example_logo(svg, panel(m, 0), ev.attributions, ev.length, i, names[m] + ": best test peak", describe);
             std::vector<std::vector<double>> series;
             std::vector<std::string> labels;
             for (Index st = 0; st < strands; ++st) {

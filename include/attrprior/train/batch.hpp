@@ -10,7 +10,8 @@
 // A batcher is any class with
 //     Index batch_size() const;          // rows of every batch
 //     Index batches_per_epoch() const;   // batches that make one epoch
-//     BatchShapes shapes() const;        // per-example input and target shapes
+//     BatchShapes shapes() const;        // per-example input and target shapes (or a
+//                                        // const reference to kept ones: no allocation)
 //     void next(Batch<Scalar>& batch);   // fills the next batch (resizes it to batch_size())
 // (genomics::BalancedBatcher and genomics::ProfileBatcher are two). An example set, for
 // prediction and evaluation over a fixed list of examples (train/predict.hpp), is any class
@@ -238,7 +239,7 @@ public:
 
     Index batch_size() const { return batch_size_; }
     Index batches_per_epoch() const { return batches_per_epoch_; }
-    BatchShapes shapes() const { return shapes_; }
+    const BatchShapes& shapes() const { return shapes_; }
     /// The wrapped batcher (used by the worker thread: read only what does not change).
     const Batcher& batcher() const { return batcher_; }
 

@@ -86,6 +86,8 @@ BinaryEvaluation evaluate_binary(nn::Model<float>& model, const Examples& exampl
     BinaryEvaluation ev;
     const Index N = examples.size(), L = model.input_shape(0).length, T = model.output_shape_of(0).channels;
     require(N >= 1, where, "examples", N, "must be >= 1 (is the split empty?)");
+    require(examples.shapes().targets.length == 1 && examples.shapes().targets.channels == T, where, "target shape",
+            nn::to_string(examples.shapes().targets), "must be [1 x ", T, "] (the labels of the model's ", T, " tasks)");
     detail::require_masks(options, N, L, where);
     ev.examples = N;
     ev.length = L;

@@ -181,7 +181,9 @@ History fit(nn::Model<Scalar>& model, DoubleBackprop<Scalar, Target>& step, Prio
     const Index steps = batches.batches_per_epoch();
     require(steps >= 1, "fit", "batches per epoch", steps, "must be >= 1");
     const int last_epoch = options.first_epoch + options.epochs - 1;
-    std::uint64_t global_step = 0;
+    // Dropout masks depend on (seed, global step): a resumed fit (first_epoch > 1) continues
+    // the numbering, so it draws the masks an uninterrupted run would.
+    std::uint64_t global_step = std::uint64_t(options.first_epoch - 1) * std::uint64_t(steps);
     for (int epoch = options.first_epoch; epoch <= last_epoch; ++epoch) {
         const auto t0 = std::chrono::steady_clock::now();
         each([&](auto& c) {
@@ -327,7 +329,10 @@ private:
     std::function<double(int)> schedule_;
 };
 
-/// Writes a checkpoint every `every` epochs (and after the last epoch) into `dir`:
+/// Writes a checkpoint every `every` epochs (and after the last epoch of options.epochs)
+/// into `dir`. It holds the state at the end of that epoch: when another callback ends
+/// training sooner (EarlyStopping, which also restores older weights at the end), the
+/// latest checkpoint is the last one written. Contents:
 /// weights/ (io::save_weights), the Adam state when the optimizer is Adam (adam_m.npy,
 /// adam_v.npy, adam_steps.txt) and history.tsv (epoch, train_loss, valid_loss, prior,
 /// seconds). It is written into a temporary sibling directory that then replaces `dir`
@@ -349,9 +354,6 @@ public:
         history_.seconds.push_back(e.seconds);
         if (e.epoch % every_ == 0 || e.epoch == e.last_epoch) write(model);
         return false;
-    }
-    void on_fit_end(nn::Model<Scalar>& model, History&) {
-        if (!history_.epoch.empty() && written_epoch_ != history_.epoch.back()) write(model);  // stopped early
     }
     /// Writes the checkpoint now.
     void write(const nn::Model<Scalar>& model) {
@@ -377,9 +379,10 @@ public:
                 << history_.prior[i] << '\t' << history_.seconds[i] << '\n';
         write_text(tmp / "history.tsv", tsv.str());
         // Swap in: dir -> dir.old, tmp -> dir, drop dir.old. A crash between the renames
-        // leaves dir.old whole (restore_checkpoint falls back to it).
-        fs::remove_all(old, ec);
+        // leaves dir.old whole (restore_checkpoint falls back to it). When dir is missing
+        // (an earlier crash between the renames), dir.old is kept until dir is in place.
         if (fs::exists(final_dir)) {
+            fs::remove_all(old, ec);
             fs::rename(final_dir, old, ec);
             if (ec) throw io_error(attrprior::detail::concat("Checkpoint: cannot move '", final_dir.string(), "' aside: ", ec.message()));
         }
@@ -387,7 +390,6 @@ public:
         if (ec) throw io_error(attrprior::detail::concat("Checkpoint: cannot rename '", tmp.string(), "' to '", final_dir.string(),
                                               "': ", ec.message()));
         fs::remove_all(old, ec);
-        written_epoch_ = history_.epoch.empty() ? 0 : history_.epoch.back();
     }
     const History& history() const { return history_; }
 
@@ -403,13 +405,16 @@ private:
     int every_;
     Optimizer* optimizer_;
     History history_;
-    int written_epoch_ = -1;
 };
 
 /// Reads a checkpoint written by Checkpoint into `model` (built with the same
 /// architecture) and, for Adam, the optimizer; returns its history. Falls back to
 /// `<dir>.old` when `dir` is missing (a crash during the swap). Resume with
-/// FitOptions::first_epoch = history.epoch.back() + 1 and Checkpoint(dir, every, opt, history).
+/// FitOptions::first_epoch = history.epoch.back() + 1 and Checkpoint(dir, every, opt,
+/// history). The batcher's position is not part of the checkpoint: a resumed run equals
+/// an uninterrupted one when the batcher is brought to the same position (the genomics
+/// batchers are deterministic for their seed: draw and discard the batches of the
+/// finished epochs, or accept a different but equally valid batch order).
 template <class Scalar, class Optimizer>
 History restore_checkpoint(const std::string& dir, nn::Model<Scalar>& model, Optimizer& optimizer) {
     namespace fs = std::filesystem;

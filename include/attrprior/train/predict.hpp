@@ -153,7 +153,7 @@ private:
     template <class Examples, class Fn>
     void run_chunks(const Examples& examples, const ChunkCallback& on_chunk, Fn&& fn) {
         const Index N = examples.size();
-        const BatchShapes shapes = examples.shapes();
+        const BatchShapes& shapes = examples.shapes();  // no copy when the set keeps its shapes
         if (batch_.input_count() == 0 || batch_.shapes() != shapes) batch_ = Batch<Scalar>(shapes, chunk_);
         for (Index first = 0; first < N; first += chunk_) {
             const Index count = std::min(chunk_, N - first);

@@ -173,7 +173,7 @@ private:
 
     void prepare(const ConstTensor& x) {
         const std::size_t n = static_cast<std::size_t>(x.size());
-        if (attr_.size() < n) {  // grow-only: a smaller batch reuses the workspace
+        if (attr_.size() < n || dpda_.size() < n) {  // grow-only: a smaller batch reuses the workspace
             attr_.assign(n, Scalar(0));
             dpda_.assign(n, Scalar(0));
         }

@@ -17,14 +17,21 @@
 
 namespace attrprior::train {
 
+/// Which rows of an example set the prior sees (their status, train/batch.hpp).
+enum class StatusRule {
+    labels,  ///< rows whose targets hold a 1 (binary labels: the positives)
+    all,     ///< every row (profile models: every example is a peak)
+};
+
 /// An example set over tensors the caller owns: the model inputs (the sequence first, all
 /// with the same number of rows) and, optionally, targets (0 rows = none). Keeps views:
 /// the data must outlive it.
 template <class Scalar>
 class TensorExamples {
 public:
-    explicit TensorExamples(std::vector<ConstTensor3<Scalar>> inputs, ConstTensor3<Scalar> targets = {})
-        : inputs_(std::move(inputs)), targets_(targets) {
+    explicit TensorExamples(std::vector<ConstTensor3<Scalar>> inputs, ConstTensor3<Scalar> targets = {},
+                            StatusRule status = StatusRule::labels)
+        : inputs_(std::move(inputs)), targets_(targets), status_rule_(status) {
         const char* where = "TensorExamples";
         require(!inputs_.empty(), where, "inputs", 0, "must hold at least the sequence");
         for (std::size_t k = 0; k < inputs_.size(); ++k)
@@ -35,14 +42,15 @@ public:
         for (const auto& t : inputs_) shapes_.inputs.push_back(nn::Shape{t.dim1, t.dim2});
         if (targets_.data != nullptr) shapes_.targets = nn::Shape{targets_.dim1, targets_.dim2};
     }
-    explicit TensorExamples(ConstTensor3<Scalar> x, ConstTensor3<Scalar> targets = {})
-        : TensorExamples(std::vector<ConstTensor3<Scalar>>{x}, targets) {}
+    explicit TensorExamples(ConstTensor3<Scalar> x, ConstTensor3<Scalar> targets = {},
+                            StatusRule status = StatusRule::labels)
+        : TensorExamples(std::vector<ConstTensor3<Scalar>>{x}, targets, status) {}
 
     Index size() const { return inputs_[0].dim0; }
-    BatchShapes shapes() const { return shapes_; }
+    const BatchShapes& shapes() const { return shapes_; }
     /// Copies rows [first, first + count) into rows [0, count) of `batch` (which must have
-    /// these shapes and at least count rows); status is 1 for rows whose targets hold a 1
-    /// (every row without targets).
+    /// these shapes and at least count rows); status follows the StatusRule (labels: rows
+    /// whose targets hold a 1; all: every row; every row when there are no targets).
     void encode(Index first, Index count, Batch<Scalar>& batch) const {
         require(first >= 0 && count >= 0 && first + count <= size(), "TensorExamples::encode", "range",
                 attrprior::detail::concat("[", first, ", ", first + count, ")"), "must lie in [0, ", size(), ")");
@@ -51,13 +59,14 @@ public:
         require(count <= batch.size(), "TensorExamples::encode", "count", count, "must not exceed the batch's rows ",
                 batch.size(), " (resize the batch first)");
         for (std::size_t k = 0; k < inputs_.size(); ++k) copy_rows(inputs_[k], first, count, batch.input(k));
-        auto status = batch.status();
-        if (targets_.data != nullptr) {
-            copy_rows(targets_, first, count, batch.targets());
-            for (Index r = 0; r < count; ++r) status[r] = row_is_positive<Scalar>(batch.targets(), r);
-        } else {
-            status.head(count).setOnes();
-        }
+        if (targets_.data != nullptr) copy_rows(targets_, first, count, batch.targets());
+        for (Index r = 0; r < count; ++r) batch.status()[r] = row_status(batch, r);
+    }
+
+    /// The status of row r of a batch this set (or its batcher) filled.
+    int row_status(const Batch<Scalar>& batch, Index r) const {
+        if (status_rule_ == StatusRule::all || targets_.data == nullptr) return 1;
+        return row_is_positive<Scalar>(batch.targets(), r);
     }
 
 private:
@@ -71,13 +80,15 @@ private:
     friend class TensorBatcher;
     std::vector<ConstTensor3<Scalar>> inputs_;
     ConstTensor3<Scalar> targets_;
+    StatusRule status_rule_;
     BatchShapes shapes_;  // kept: encode compares without building one (no allocation)
 };
 
 /// Training batches drawn from a TensorExamples: every epoch visits the examples in a new
 /// random order (std::mt19937_64 from `seed`, a Fisher-Yates shuffle), `batch` rows at a
-/// time; the last batch of an epoch is topped up from the next epoch's order, so every
-/// batch is full and each example appears once per epoch (plus at most batch - 1 repeats).
+/// time, so each example appears at least once per epoch; the last batch of an epoch is
+/// topped up from the start of the same order (those examples then appear twice).
+/// Keeps a pointer to the examples, which must outlive it.
 template <class Scalar>
 class TensorBatcher {
 public:
@@ -86,31 +97,34 @@ public:
         require(batch >= 1, "TensorBatcher", "batch", batch, "must be >= 1");
         require(examples.size() >= 1, "TensorBatcher", "examples", examples.size(), "must be >= 1");
         std::iota(order_.begin(), order_.end(), Index(0));
-        cursor_ = order_.size();  // shuffled on first use
     }
+    /// A temporary example set would dangle.
+    TensorBatcher(const TensorExamples<Scalar>&& examples, Index batch, std::uint64_t seed = 1) = delete;
+
     Index batch_size() const { return batch_; }
     Index batches_per_epoch() const { return (examples_->size() + batch_ - 1) / batch_; }
-    BatchShapes shapes() const { return examples_->shapes(); }
+    const BatchShapes& shapes() const { return examples_->shapes(); }
 
+    /// Fills `batch` (resized to batch_size(); a default-constructed batch takes the shapes).
     void next(Batch<Scalar>& batch) {
+        if (batch.input_count() == 0) batch = Batch<Scalar>(shapes(), batch_);
+        require(batch.shapes() == shapes(), "TensorBatcher::next", "batch shapes", "(different)",
+                "must be the batcher's shapes()");
         batch.resize(batch_);
-        for (Index r = 0; r < batch_; ++r) {
-            if (cursor_ == order_.size()) {
-                for (std::size_t i = order_.size(); i > 1; --i) {
-                    const std::size_t j = static_cast<std::size_t>(rng_() % i);
-                    std::swap(order_[i - 1], order_[j]);
-                }
-                cursor_ = 0;
+        if (batch_in_epoch_ == 0) {
+            for (std::size_t i = order_.size(); i > 1; --i) {
+                const std::size_t j = static_cast<std::size_t>(rng_() % i);
+                std::swap(order_[i - 1], order_[j]);
             }
-            const Index e = order_[cursor_++];
+        }
+        const std::size_t N = order_.size();
+        for (Index r = 0; r < batch_; ++r) {
+            const Index e = order_[static_cast<std::size_t>(batch_in_epoch_ * batch_ + r) % N];
             for (std::size_t k = 0; k < examples_->inputs_.size(); ++k) copy_row(examples_->inputs_[k], e, batch.input(k), r);
             if (examples_->targets_.data != nullptr) copy_row(examples_->targets_, e, batch.targets(), r);
+            batch.status()[r] = examples_->row_status(batch, r);
         }
-        if (examples_->targets_.data != nullptr) {
-            status_from_targets(batch);
-        } else {
-            batch.status().setOnes();
-        }
+        if (++batch_in_epoch_ == batches_per_epoch()) batch_in_epoch_ = 0;
     }
 
 private:
@@ -122,7 +136,7 @@ private:
     Index batch_;
     std::mt19937_64 rng_;
     std::vector<Index> order_;
-    std::size_t cursor_ = 0;
+    Index batch_in_epoch_ = 0;
 };
 
 }  // namespace attrprior::train
