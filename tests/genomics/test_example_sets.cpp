@@ -5,6 +5,7 @@
 // nothing for profiles, and rejects bad ranges and batches. The genomes are
 // tests/support/binary_world.hpp's and profile_world.hpp's.
 #include "attrprior/genomics/example_sets.hpp"
+#include "attrprior/train/predict.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -35,15 +36,9 @@ using namespace attrprior::testing::profile_world;
 using attrprior::testing::error_message;
 using attrprior::testing::expect_invalid;
 
-/// The members train/batch.hpp asks of an example set.
-template <class Set, class Scalar>
-constexpr bool is_example_set =
-    std::is_convertible_v<decltype(std::declval<const Set&>().size()), Index> &&
-    std::is_same_v<decltype(std::declval<const Set&>().shapes()), at::BatchShapes> &&
-    std::is_void_v<decltype(std::declval<const Set&>().encode(Index{}, Index{}, std::declval<at::Batch<Scalar>&>()))>;
-
-static_assert(is_example_set<ag::BinaryExamples, float> && is_example_set<ag::BinaryExamples, double>);
-static_assert(is_example_set<ag::ProfileExamples, float> && is_example_set<ag::ProfileExamples, double>);
+// The members train/batch.hpp asks of an example set (the trait train::Predictor checks).
+static_assert(at::is_example_set_v<ag::BinaryExamples, float> && at::is_example_set_v<ag::BinaryExamples, double>);
+static_assert(at::is_example_set_v<ag::ProfileExamples, float> && at::is_example_set_v<ag::ProfileExamples, double>);
 // A temporary list of examples would dangle.
 static_assert(!std::is_constructible_v<ag::BinaryExamples, const ag::BinaryDataset&, std::vector<ag::Example>&&>);
 static_assert(std::is_constructible_v<ag::BinaryExamples, const ag::BinaryDataset&, const std::vector<ag::Example>&>);

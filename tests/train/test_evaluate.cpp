@@ -10,20 +10,15 @@
 #include "attrprior/models/binary.hpp"
 #include "attrprior/models/profile.hpp"
 
-#include "../support/random_one_hot.hpp"
+#include "../support/small_models.hpp"
 
 namespace ap = attrprior;
 namespace train = attrprior::train;
 using ap::Index;
 
-
 TEST(EvaluateBinary, MatchesTheMetricsOfChunkedPredictions) {
     const Index N = 37, L = 120;
-    ap::models::BinaryModelOptions o;
-    o.length = L;
-    o.filters = 8;
-    o.pool = 10;
-    auto model = ap::models::make_binary_model<float>(o, 4);
+    auto model = ap::testing::small_binary_model(4);
     const auto x = ap::testing::random_one_hot(N, L, 2);
     std::vector<float> y(static_cast<std::size_t>(N));
     for (Index i = 0; i < N; ++i) y[static_cast<std::size_t>(i)] = i % 3 == 0 ? 1.f : 0.f;
@@ -60,13 +55,7 @@ TEST(EvaluateBinary, MatchesTheMetricsOfChunkedPredictions) {
 }
 
 TEST(EvaluateProfile, MatchesProfileMetricsOfThePredictions) {
-    ap::models::ProfileModelOptions o;
-    o.input_length = 200;
-    o.filters = 4;
-    o.dilations = {2, 4};
-    o.first_kernel = 5;
-    o.profile_kernel = 11;
-    o.output_length = o.input_length - ap::models::profile_trimmed_positions(o);
+    const ap::models::ProfileModelOptions o = ap::testing::small_profile_options();
     auto model = ap::models::make_profile_model<float>(o, 2);
     const Index N = 9, L = o.input_length, O = o.output_length, P = 2;
     const auto x = ap::testing::random_one_hot(N, L, 3);

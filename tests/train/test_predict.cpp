@@ -15,32 +15,17 @@
 
 #include "../support/count_allocations.hpp"
 
-#include "../support/random_one_hot.hpp"
+#include "../support/small_models.hpp"
 
 namespace ap = attrprior;
 namespace train = attrprior::train;
 using ap::Index;
 
-namespace {
-
-ap::nn::Model<float> small_binary_model() {
-    ap::models::BinaryModelOptions o;
-    o.length = 120;
-    o.filters = 8;
-    o.pool = 10;
-    auto m = ap::models::make_binary_model<float>(o, 3);
-    // Non-trivial running statistics, so eval-mode BatchNorm is not the identity.
-    for (Index i = 0; i < m.state().size(); ++i) m.state()[i] = 0.5f + 0.001f * float(i % 17);
-    return m;
-}
-
-}  // namespace
-
 class ChunkedPrediction : public ::testing::TestWithParam<Index> {};
 
 TEST_P(ChunkedPrediction, EqualsOneAtATimeAndAllocatesNothingAfterTheFirstChunk) {
     const Index N = GetParam(), L = 120, chunk = 32;
-    auto model = small_binary_model();
+    auto model = ap::testing::small_binary_model();
     const std::vector<float> x = ap::testing::random_one_hot(N, L, 7);
     const train::TensorExamples<float> examples(ap::ConstTensor3<float>(x.data(), N, L, 4));
 
@@ -78,7 +63,7 @@ INSTANTIATE_TEST_SUITE_P(OneSevenHundred, ChunkedPrediction, ::testing::Values(I
 
 TEST(ChunkedLoss, PooledLossSeesTheWholeSet) {
     const Index N = 45, L = 120;
-    auto model = small_binary_model();
+    auto model = ap::testing::small_binary_model();
     const std::vector<float> x = ap::testing::random_one_hot(N, L, 9);
     std::vector<float> y(static_cast<std::size_t>(N));
     for (Index i = 0; i < N; ++i) y[static_cast<std::size_t>(i)] = i % 3 == 0 ? 1.f : (i % 7 == 0 ? -1.f : 0.f);
@@ -101,13 +86,7 @@ TEST(ChunkedLoss, PooledLossSeesTheWholeSet) {
 
 TEST(ChunkedLoss, ModelLossIsTheMeanOverExamples) {
     // Profile preset with matched controls: two inputs, two outputs, a model-level loss.
-    ap::models::ProfileModelOptions o;
-    o.input_length = 200;
-    o.filters = 4;
-    o.dilations = {2, 4};
-    o.first_kernel = 5;
-    o.profile_kernel = 11;
-    o.output_length = o.input_length - ap::models::profile_trimmed_positions(o);
+    const ap::models::ProfileModelOptions o = ap::testing::small_profile_options();
     auto model = ap::models::make_profile_model<float>(o, 2);
     const Index N = 11, L = o.input_length, O = o.output_length, P = 2;
     const std::vector<float> x = ap::testing::random_one_hot(N, L, 5);
@@ -125,7 +104,7 @@ TEST(ChunkedLoss, ModelLossIsTheMeanOverExamples) {
 }
 
 TEST(ChunkedPrediction, RejectsWrongShapes) {
-    auto model = small_binary_model();
+    auto model = ap::testing::small_binary_model();
     const std::vector<float> x = ap::testing::random_one_hot(3, 120, 1);
     const train::TensorExamples<float> examples(ap::ConstTensor3<float>(x.data(), 3, 120, 4));
     std::vector<float> out(2);
