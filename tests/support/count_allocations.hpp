@@ -21,9 +21,26 @@ inline std::atomic<long> g_allocations{0};
 inline long allocation_count() { return g_allocations.load(); }
 }  // namespace attrprior::testing
 
+// Every non-aligned form is replaced, so each allocation is paired with its own release
+// (std::stable_sort, for one, takes its buffer from the nothrow form: under
+// AddressSanitizer a half-replaced set would pair the sanitizer's new with this free).
 void* operator new(std::size_t size) {
     if (void* p = attrprior::testing::counted_allocate(size)) return p;
     throw std::bad_alloc();
 }
+void* operator new[](std::size_t size) {
+    if (void* p = attrprior::testing::counted_allocate(size)) return p;
+    throw std::bad_alloc();
+}
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+    return attrprior::testing::counted_allocate(size);
+}
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+    return attrprior::testing::counted_allocate(size);
+}
 void operator delete(void* p) noexcept { attrprior::testing::counted_release(p); }
 void operator delete(void* p, std::size_t) noexcept { attrprior::testing::counted_release(p); }
+void operator delete[](void* p) noexcept { attrprior::testing::counted_release(p); }
+void operator delete[](void* p, std::size_t) noexcept { attrprior::testing::counted_release(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { attrprior::testing::counted_release(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { attrprior::testing::counted_release(p); }
