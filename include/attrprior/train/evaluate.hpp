@@ -93,18 +93,16 @@ BinaryEvaluation evaluate_binary(nn::Model<float>& model, const Examples& exampl
     ev.length = L;
     ev.attributions.assign(static_cast<std::size_t>(N * L * 4), 0.f);
     std::vector<float> logits(static_cast<std::size_t>(N * T));
-    Predictor<float> predictor(options.chunk);
-    predictor.attributions(model, examples, {ev.attributions.data(), N, L, 4}, {{logits.data(), N, 1, T}});
-    // Labels: the targets, read through the same chunks.
-    Batch<float> batch(examples.shapes(), std::min(options.chunk, N));
     ev.labels.resize(static_cast<std::size_t>(N));
     ev.logits.resize(static_cast<std::size_t>(N));
-    for (Index first = 0; first < N; first += batch.capacity()) {
-        const Index count = std::min(batch.capacity(), N - first);
-        batch.resize(count);
-        examples.encode(first, count, batch);
-        for (Index b = 0; b < count; ++b) ev.labels[static_cast<std::size_t>(first + b)] = int(batch.targets()(b, 0, 0));
-    }
+    Predictor<float> predictor(options.chunk);
+    // Labels: task 0 of each chunk's targets, read while the chunk is at hand.
+    predictor.attributions(model, examples, {ev.attributions.data(), N, L, 4}, {{logits.data(), N, 1, T}},
+                           [&](Index first, Index done, Index) {
+                               const ConstTensor3<float> y = predictor.current_chunk().targets();
+                               for (Index b = 0; b < done - first; ++b)
+                                   ev.labels[static_cast<std::size_t>(first + b)] = int(y(b, 0, 0));
+                           });
     std::vector<Index> positives;
     for (Index i = 0; i < N; ++i) {
         ev.logits[static_cast<std::size_t>(i)] = logits[static_cast<std::size_t>(i * T)];
@@ -146,15 +144,13 @@ ProfileEvaluation evaluate_profile(nn::Model<float>& model, const Examples& exam
     ev.observed.assign(ev.logits.size(), 0.f);
     ev.log_counts.assign(static_cast<std::size_t>(N * P), 0.f);
     Predictor<float, ProfileTarget> predictor(options.chunk, target);
+    // Observed reads: each chunk's targets, copied while the chunk is at hand.
     predictor.attributions(model, examples, {ev.attributions.data(), N, L, 4},
-                           {{ev.logits.data(), N, O, P}, {ev.log_counts.data(), N, 1, P}});
-    Batch<float> batch(examples.shapes(), std::min(options.chunk, N));
-    for (Index first = 0; first < N; first += batch.capacity()) {
-        const Index count = std::min(batch.capacity(), N - first);
-        batch.resize(count);
-        examples.encode(first, count, batch);
-        std::copy_n(batch.targets().data, count * O * P, ev.observed.data() + first * O * P);
-    }
+                           {{ev.logits.data(), N, O, P}, {ev.log_counts.data(), N, 1, P}},
+                           [&](Index first, Index done, Index) {
+                               std::copy_n(predictor.current_chunk().targets().data, (done - first) * O * P,
+                                           ev.observed.data() + first * O * P);
+                           });
     const ConstTensor3<float> observed(ev.observed.data(), N, O, P), logits(ev.logits.data(), N, O, P),
         log_counts(ev.log_counts.data(), N, 1, P);
     const auto pm = metrics::profile_metrics(observed, logits, log_counts);

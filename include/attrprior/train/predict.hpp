@@ -64,6 +64,9 @@ public:
     }
     Index chunk() const { return chunk_; }
     Target& target() { return step_.target(); }
+    /// The chunk just processed (rows [0, count) are examples [first, first + count)):
+    /// what a ChunkCallback reads to keep the targets without encoding the examples again.
+    const Batch<Scalar>& current_chunk() const { return batch_; }
 
     /// Model outputs of every example: outputs[k] is N x (shape of output k), row i =
     /// example i. Allocates nothing once the chunk buffer and the model have seen a full
