@@ -13,8 +13,10 @@
 
 #include <Eigen/Core>
 
+#include <cmath>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "attrprior/core/error.hpp"
 #include "attrprior/core/tensor.hpp"
@@ -30,6 +32,8 @@ public:
     using typename Layer<Scalar>::ConstTensor;
 
     std::string kind() const override { return "ReLU"; }
+    DeepLiftRule deeplift_rule() const override { return DeepLiftRule::own; }
+    Reach reach() const override { return Reach::pointwise(); }
 
     Shape output_shape(const Shape& in) const override {
         require(in.length >= 1, "ReLU", "input length", in.length, "must be >= 1");
@@ -59,6 +63,41 @@ public:
             flat(g_in, b, n) = (flat(in, b, n) > Scalar(0)).select(flat(g_out, b, n), Scalar(0));
         }
     }
+
+    /// DeepLIFT's Rescale rule (docs/attribution.md, "DeepLIFT rules"): for a reference row
+    /// the multiplier is Δout/Δin between the example and the reference, or the gradient at
+    /// the example, 1[in > 0], where |Δin| < relu_epsilon (the ratio is then unreliable
+    /// and a unit whose input did not change carries no credit either way).
+    void deeplift_backward(ConstTensor in, ConstTensor out, ConstTensor g_out, Tensor g_in,
+                           const std::vector<Index>& partner) override {
+        const Shape s = output_shape(Shape{in.dim1, in.dim2});
+        require_shape(g_out, in.dim0, s, "ReLU::deeplift_backward", "g_out");
+        require_shape(g_in, in.dim0, s, "ReLU::deeplift_backward", "g_in");
+        require(static_cast<Index>(partner.size()) == in.dim0, "ReLU::deeplift_backward", "partner rows",
+                partner.size(), "must equal the batch size ", in.dim0);
+        const Index B = in.dim0, n = s.length * s.channels;
+        const Scalar eps = static_cast<Scalar>(relu_epsilon);
+#pragma omp parallel for schedule(static) if (B > 1 && B * n >= kParallelWork)
+        for (Index r = 0; r < B; ++r) {
+            const Index q = partner[static_cast<std::size_t>(r)];
+            const Scalar* hx = in.slice(q);
+            const Scalar* yx = out.slice(q);
+            const Scalar* hr = in.slice(r);
+            const Scalar* yr = out.slice(r);
+            const Scalar* go = g_out.slice(r);
+            Scalar* gi = g_in.slice(r);
+            for (Index e = 0; e < n; ++e) {
+                const Scalar dh = hx[e] - hr[e];
+                const Scalar m = (q != r && std::abs(dh) >= eps) ? (yx[e] - yr[e]) / dh
+                                                                 : (hx[e] > Scalar(0) ? Scalar(1) : Scalar(0));
+                gi[e] = go[e] * m;
+            }
+        }
+    }
+
+    /// |Δin| below which the ReLU rule takes the gradient at the example (shap and
+    /// tangermeme use 1e-6; docs/attribution.md).
+    static constexpr double relu_epsilon = 1e-6;
 
     /// u_out = u_in where in > 0, else 0, on the listed rows only.
     void tangent(ConstTensor in, ConstTensor u_in, Tensor u_out, const Rows& rows) override {

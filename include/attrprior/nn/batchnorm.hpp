@@ -76,6 +76,9 @@ public:
     void set_attribution_statistics(AttributionStatistics a) { attribution_ = a; }
 
     std::string kind() const override { return "BatchNorm1d"; }
+    /// Affine in eval mode (running statistics), the only mode attribution methods use.
+    DeepLiftRule deeplift_rule() const override { return DeepLiftRule::affine; }
+    Reach reach() const override { return Reach::pointwise(); }
 
     void infer_input_shape(const Shape& in) override {
         if (channels_ != 0) return;

@@ -25,6 +25,8 @@ public:
         require(count >= 1, "ChannelSlice", "count", count, "must be >= 1");
     }
     std::string kind() const override { return "ChannelSlice"; }
+    DeepLiftRule deeplift_rule() const override { return DeepLiftRule::affine; }
+    Reach reach() const override { return Reach::pointwise(); }
     Shape output_shape(const Shape& in) const override {
         require(begin_ + count_ <= in.channels, "ChannelSlice", "channels [begin, begin + count)",
                 detail::concat("[", begin_, ", ", begin_ + count_, ")"), "exceed the input's ", in.channels);
@@ -55,6 +57,8 @@ public:
     using typename Layer<Scalar>::ConstTensor;
 
     std::string kind() const override { return "PositionSum"; }
+    DeepLiftRule deeplift_rule() const override { return DeepLiftRule::affine; }
+    Reach reach() const override { return Reach::all_positions(); }
     Shape output_shape(const Shape& in) const override {
         require(in.length >= 1, "PositionSum", "input length", in.length, "must be >= 1");
         return Shape{1, in.channels};

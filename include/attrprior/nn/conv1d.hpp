@@ -67,6 +67,8 @@ public:
 
     const Conv1dOptions& options() const { return o_; }
     std::string kind() const override { return "Conv1d"; }
+    DeepLiftRule deeplift_rule() const override { return DeepLiftRule::affine; }
+    Reach reach() const override { return Reach::window(o_.kernel_size, o_.stride, o_.dilation, pad_left_); }
 
     void infer_input_shape(const Shape& in) override {
         if (o_.in_channels == 0) o_.in_channels = in.channels;

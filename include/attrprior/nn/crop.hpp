@@ -31,6 +31,11 @@ public:
     Index offset(Index length) const { return (length - output_length_) / 2; }
 
     std::string kind() const override { return "Crop1d"; }
+    DeepLiftRule deeplift_rule() const override { return DeepLiftRule::affine; }
+    /// Output t reads input t + offset: a pointwise window shifted by the offset of the
+    /// input length the model gave (infer_input_shape).
+    Reach reach() const override { return Reach::window(1, 1, 1, -offset(input_length_)); }
+    void infer_input_shape(const Shape& in) override { input_length_ = in.length; }
 
     Shape output_shape(const Shape& in) const override {
         require(in.length >= output_length_, "Crop1d", "input length", in.length,
@@ -87,6 +92,7 @@ public:
 private:
 
     Index output_length_;
+    Index input_length_ = 0;  // from infer_input_shape (the model's input length of this node)
 };
 
 /// `model.add(nn::crop1d(1000))`: the central output_length positions.

@@ -45,6 +45,9 @@ public:
     double p() const { return p_; }
 
     std::string kind() const override { return "Dropout"; }
+    /// The identity in eval mode, the only mode attribution methods use.
+    DeepLiftRule deeplift_rule() const override { return DeepLiftRule::affine; }
+    Reach reach() const override { return Reach::pointwise(); }
 
     Shape output_shape(const Shape& in) const override {
         require(in.length >= 1, "Dropout", "input length", in.length, "must be >= 1");

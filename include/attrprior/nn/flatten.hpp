@@ -27,6 +27,8 @@ public:
     using typename Layer<Scalar>::ConstTensor;
 
     std::string kind() const override { return "Flatten"; }
+    DeepLiftRule deeplift_rule() const override { return DeepLiftRule::affine; }
+    Reach reach() const override { return Reach::all_positions(); }
 
     Shape output_shape(const Shape& in) const override {
         require(in.length >= 1, "Flatten", "input length", in.length, "must be >= 1");

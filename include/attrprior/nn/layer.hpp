@@ -59,6 +59,32 @@ struct TensorInfo {
     Index offset = 0;          // into the layer's parameter (or state) block
 };
 
+/// How a layer's DeepLIFT backward maps the multipliers of its output to its input
+/// (docs/attribution.md, "DeepLIFT rules").
+///   none:    no rule; attribution methods that need one reject a model containing it
+///   affine:  the layer is affine in its input (in eval mode), so Δout = J Δin exactly and
+///            the ordinary backward is the rule
+///   own:     the layer implements deeplift_backward (ReLU, MaxPool1d)
+enum class DeepLiftRule { none, affine, own };
+
+/// Which input positions an output position reads (fast ISM, docs/attribution.md "ISM"):
+///   local:   output t reads inputs t * stride - left_pad + j * dilation, j = 0 .. kernel-1
+///            (positions outside the input are zero pads); a pointwise layer is local with
+///            kernel 1, stride 1, a crop by `o` positions is local with left_pad = -o
+///   global:  every output reads every input position (Flatten, pooling over all positions,
+///            dense layers)
+///   unknown: not declared (fast ISM falls back to full forwards)
+struct Reach {
+    enum class Kind { unknown, local, global };
+    Kind kind = Kind::unknown;
+    Index kernel = 1, stride = 1, dilation = 1, left_pad = 0;
+    static Reach pointwise() { return Reach{Kind::local, 1, 1, 1, 0}; }
+    static Reach window(Index kernel, Index stride, Index dilation, Index left_pad) {
+        return Reach{Kind::local, kernel, stride, dilation, left_pad};
+    }
+    static Reach all_positions() { return Reach{Kind::global, 1, 1, 1, 0}; }
+};
+
 template <class Scalar>
 class Layer {
 public:
@@ -118,6 +144,22 @@ public:
     /// coupled attribution statistics): the tangent pass must then run on every row.
     /// Reflects the mode of the latest forward.
     virtual bool couples_rows() const { return false; }
+
+    // ---- attribution (docs/attribution.md) ----------------------------------------------
+    /// The layer's DeepLIFT rule (see DeepLiftRule). Default: none, so a user's layer is
+    /// rejected by DeepLIFT/DeepSHAP instead of silently falling back to its gradient.
+    virtual DeepLiftRule deeplift_rule() const { return DeepLiftRule::none; }
+    /// DeepLIFT backward of a layer whose rule is `own`, after an eval forward over a batch
+    /// that holds examples and references: row r is a reference of the example in row
+    /// partner[r]; partner[r] == r marks an example row, which gets the ordinary backward.
+    /// g_in of a reference row is its DeepLIFT cotangent from g_out (one multiplier per
+    /// (example, reference) pair).
+    virtual void deeplift_backward(ConstTensor /*in*/, ConstTensor /*out*/, ConstTensor /*g_out*/,
+                                   Tensor /*g_in*/, const std::vector<Index>& /*partner*/) {
+        throw error(detail::concat(kind(), ": no DeepLIFT rule (deeplift_rule() is not 'own')"));
+    }
+    /// Which input positions each output position reads (see Reach). Default: unknown.
+    virtual Reach reach() const { return Reach{}; }
 };
 
 /// Checks a tensor's per-example shape against the expected one.

@@ -51,6 +51,8 @@ public:
     bool has_bias() const { return bias_; }
 
     std::string kind() const override { return "Linear"; }
+    DeepLiftRule deeplift_rule() const override { return DeepLiftRule::affine; }
+    Reach reach() const override { return Reach::all_positions(); }
 
     void infer_input_shape(const Shape& in) override {
         if (in_ == 0) in_ = in.channels;

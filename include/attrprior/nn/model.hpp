@@ -321,11 +321,77 @@ public:
     /// Which backward: the attribution pass (docs/double_backprop.md §2 step 2: input
     /// gradients only, through each layer's attribution_backward) or the task pass (step 5:
     /// parameter gradients, with the h-bar of the latest tangent pass injected).
-    enum class Pass { attribution, task };
+    /// The deeplift pass is the DeepLIFT backward (docs/attribution.md): see deeplift_backward.
+    enum class Pass { attribution, task, deeplift };
 
     /// Backward from the seeds in output_gradient(k): slot_i = dL/dh_i for every node.
     /// input_grad, when given, receives the gradient with respect to the model input.
     void backward(Pass pass, Tensor* input_grad = nullptr) {
+        require(pass != Pass::deeplift, "Model::backward", "pass", "deeplift",
+                "needs the example row of every reference row: call deeplift_backward");
+        run_backward(pass, input_grad);
+    }
+
+    /// The DeepLIFT backward (docs/attribution.md, "DeepLIFT rules") after an eval forward
+    /// over a batch of examples and references: row r is a reference of the example in row
+    /// partner[r] (partner[r] == r: an example row, which gets the ordinary gradient).
+    /// Affine layers pass the cotangent back unchanged in form (their ordinary backward);
+    /// ReLU and MaxPool1d apply their rules per (example, reference) pair; a layer with no
+    /// rule throws, naming the node (see deeplift_unsupported() to check first).
+    /// input_grad receives the multipliers of the sequence input.
+    void deeplift_backward(const std::vector<Index>& partner, Tensor* input_grad) {
+        require(static_cast<Index>(partner.size()) == batch_, "Model::deeplift_backward", "partner rows",
+                partner.size(), "must equal the batch size ", batch_);
+        for (Index r = 0; r < batch_; ++r) {
+            const Index q = partner[static_cast<std::size_t>(r)];
+            require(q >= 0 && q < batch_ && partner[static_cast<std::size_t>(q)] == q,
+                    "Model::deeplift_backward", "partner of row", r, "must be an example row of the batch");
+        }
+        partner_ = &partner;
+        run_backward(Pass::deeplift, input_grad);
+        partner_ = nullptr;
+    }
+
+    /// "" when every node that reaches an output has a DeepLIFT rule, else a message naming
+    /// the first node without one (its name, index and layer kind).
+    std::string deeplift_unsupported() const {
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            const Node& n = nodes_[i];
+            if (n.layer->deeplift_rule() == DeepLiftRule::none)
+                return detail::concat("node ", i, n.name.empty() ? std::string() : " '" + n.name + "'", " (",
+                                      n.layer->kind(), ") has no DeepLIFT rule");
+        }
+        return std::string();
+    }
+
+    // ---- graph introspection (attribution methods walk the graph) ------------------
+    /// The sources of node i: nodes, the sequence (Model::input()) or auxiliary inputs.
+    std::vector<NodeId> node_sources(int i) const {
+        std::vector<NodeId> out;
+        for (int s : node(i).inputs) out.push_back(NodeId(s, s < -1 || s >= 0 ? id_ : 0));
+        return out;
+    }
+    /// How node i combines its sources.
+    Combine node_combine(int i) const { return node(i).combine; }
+    /// Channel offset of source k of node i in its concatenated input (0 for a sum).
+    Index node_source_offset(int i, std::size_t k) const { return node(i).offsets.at(k); }
+    /// Per-example input shape of node i (its combined input).
+    Shape node_input_shape(int i) const { return node(i).in_shape; }
+    /// Node i's output of the latest forward (batch_size() rows).
+    ConstTensor node_output(int i) const {
+        const Node& n = node(i);
+        return cview(n.out, n.out_shape);
+    }
+    /// Node i's (combined) input of the latest forward.
+    ConstTensor node_input_tensor(int i) const {
+        node(i);
+        return node_input(static_cast<std::size_t>(i));
+    }
+    /// The source index of a handle: >= 0 a node, -1 the sequence, -2, -3, ... auxiliary inputs.
+    static int source_index(const NodeId& id) { return id.raw_; }
+
+private:
+    void run_backward(Pass pass, Tensor* input_grad) {
         const bool parameter_gradients = pass == Pass::task;
         const bool inject_hbar = pass == Pass::task;
         require_compiled("backward");
@@ -346,6 +412,16 @@ public:
             Tensor dest = direct ? view(node(n.inputs[0]).slot, n.in_shape) : view(n.scratch, n.in_shape);
             if (pass == Pass::attribution) {
                 n.layer->attribution_backward(in, cview(n.out, n.out_shape), g, dest);
+            } else if (pass == Pass::deeplift) {
+                const DeepLiftRule rule = n.layer->deeplift_rule();
+                require(rule != DeepLiftRule::none, "Model::deeplift_backward", "node", ii,
+                        n.layer->kind() + (n.name.empty() ? std::string() : " '" + n.name + "'") +
+                            " has no DeepLIFT rule");
+                if (rule == DeepLiftRule::own) {
+                    n.layer->deeplift_backward(in, cview(n.out, n.out_shape), g, dest, *partner_);
+                } else {
+                    n.layer->backward(in, cview(n.out, n.out_shape), g, dest);
+                }
             } else {
                 n.layer->backward(in, cview(n.out, n.out_shape), g, dest);
             }
@@ -371,6 +447,8 @@ public:
         }
         if (input_grad && !input_written) input_grad->rows().setZero();
     }
+
+public:
 
     /// The tangent pass of docs/double_backprop.md §2 step 4 from u0 = g-bar of the input
     /// gradient, on `rows` (every row when some layer couples rows). Run right after an
@@ -558,6 +636,7 @@ private:
     std::vector<Scalar> zeros_;
     std::vector<char> written_;
     bool hbar_valid_ = false;
+    const std::vector<Index>* partner_ = nullptr;  // during deeplift_backward only
 };
 
 }  // namespace attrprior::nn

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -48,6 +49,8 @@ public:
     Index stride() const { return stride_; }
 
     std::string kind() const override { return "MaxPool1d"; }
+    DeepLiftRule deeplift_rule() const override { return DeepLiftRule::own; }
+    Reach reach() const override { return Reach::window(kernel_, stride_, 1, 0); }
 
     Shape output_shape(const Shape& in) const override {
         require(in.length >= kernel_, "MaxPool1d", "input length", in.length,
@@ -117,6 +120,63 @@ public:
         }
     }
 
+    /// DeepLIFT for max pooling (docs/attribution.md, "DeepLIFT rules"): per window, with y
+    /// and y' the maxima of the example and of the reference at their first argmax a and
+    /// a', and M = max(y, y'), the credit g*(M - y') goes to a and g*(y - M) to a' (together
+    /// g*(y - y')). Credits ACCUMULATE over overlapping windows (a position that wins k
+    /// windows keeps all k credits). The multiplier is credit / Δin where |Δin| >=
+    /// pool_epsilon, else the ordinary backward at the example. Example rows (partner[r] ==
+    /// r) get the ordinary backward. Uses the argmax of the latest forward of both rows.
+    void deeplift_backward(ConstTensor in, ConstTensor /*out*/, ConstTensor g_out, Tensor g_in,
+                           const std::vector<Index>& partner) override {
+        const Shape s = check_cache(in, "MaxPool1d::deeplift_backward");
+        require_shape(g_out, in.dim0, s, "MaxPool1d::deeplift_backward", "g_out");
+        require_shape(g_in, in.dim0, Shape{in.dim1, in.dim2}, "MaxPool1d::deeplift_backward", "g_in");
+        require(static_cast<Index>(partner.size()) == in.dim0, "MaxPool1d::deeplift_backward", "partner rows",
+                partner.size(), "must equal the batch size ", in.dim0);
+        const Index B = in.dim0, L = in.dim1, C = in.dim2, Lo = s.length;
+        const std::int32_t* const amax = argmax_.data();
+        const Scalar eps = static_cast<Scalar>(pool_epsilon);
+#pragma omp parallel for schedule(static) if (B > 1 && B * L * C >= kParallelWork)
+        for (Index r = 0; r < B; ++r) {
+            const Index q = partner[static_cast<std::size_t>(r)];
+            Scalar* gi = g_in.slice(r);
+            std::fill(gi, gi + L * C, Scalar(0));
+            const Scalar* go = g_out.slice(r);
+            const std::int32_t* ax = amax + q * Lo * C;  // the example's argmax
+            if (q == r) {  // an example row: the ordinary backward
+                for (Index t = 0; t < Lo * C; ++t) gi[Index(ax[t]) * C + t % C] += go[t];
+                continue;
+            }
+            const std::int32_t* ar = amax + r * Lo * C;  // the reference's argmax
+            const Scalar* xq = in.slice(q);
+            const Scalar* xr = in.slice(r);
+            // 1. credits, accumulated over every window a position wins
+            for (Index t = 0; t < Lo; ++t) {
+                for (Index c = 0; c < C; ++c) {
+                    const Index j = Index(ax[t * C + c]) * C + c, jr = Index(ar[t * C + c]) * C + c;
+                    const Scalar y = xq[j], yr = xr[jr], M = std::max(y, yr);
+                    gi[j] += go[t * C + c] * (M - yr);
+                    gi[jr] += go[t * C + c] * (y - M);
+                }
+            }
+            // 2. multiplier = credit / Δin; 0 where Δin is (near) zero, filled in step 3
+            for (Index e = 0; e < L * C; ++e) {
+                const Scalar dx = xq[e] - xr[e];
+                gi[e] = std::abs(dx) >= eps ? gi[e] / dx : Scalar(0);
+            }
+            // 3. the ordinary backward at the example where Δin is (near) zero
+            for (Index t = 0; t < Lo * C; ++t) {
+                const Index j = Index(ax[t]) * C + t % C;
+                if (std::abs(xq[j] - xr[j]) < eps) gi[j] += go[t];
+            }
+        }
+    }
+
+    /// |Δin| below which the max-pool rule takes the ordinary backward at the example
+    /// (tangermeme and captum use 1e-7; docs/attribution.md).
+    static constexpr double pool_epsilon = 1e-7;
+
     /// Gathers u_in at the cached argmax positions, on the listed rows only.
     void tangent(ConstTensor in, ConstTensor u_in, Tensor u_out, const Rows& rows) override {
         const Shape s = check_cache(in, "MaxPool1d::tangent");
@@ -171,6 +231,8 @@ public:
     using typename Layer<Scalar>::ConstTensor;
 
     std::string kind() const override { return "GlobalAveragePool1d"; }
+    DeepLiftRule deeplift_rule() const override { return DeepLiftRule::affine; }
+    Reach reach() const override { return Reach::all_positions(); }
 
     Shape output_shape(const Shape& in) const override {
         require(in.length >= 1, "GlobalAveragePool1d", "input length", in.length, "must be >= 1");

@@ -19,6 +19,25 @@ namespace attrprior::train {
 /// log_probabilities: the detached log-softmax, as their training script.
 enum class ProfileWeighting { probabilities, log_probabilities };
 
+/// The seed of the profile attribution target for one example and one channel k (task x
+/// strand) of the profile logits z (O positions x K channels, row-major): ds/dz[o, k] =
+/// w_o - mean_o w with w the softmax (or log-softmax) over positions of z[., k]
+/// (docs/double_backprop.md §1). Writes g[o * K + k] for o < O.
+template <class Scalar>
+void profile_target_seed(const Scalar* z, Index O, Index K, Index k, ProfileWeighting weighting, Scalar* g) {
+    const Scalar* zk = z + k;  // channel k: O values, stride K
+    Scalar* gk = g + k;
+    const Scalar log_total = softmax_normalizer<Scalar>(zk, O, K).log_sum_exp();
+    Scalar mean = 0;
+    for (Index o = 0; o < O; ++o) {
+        const Scalar log_p = zk[o * K] - log_total;
+        gk[o * K] = weighting == ProfileWeighting::probabilities ? std::exp(log_p) : log_p;
+        mean += gk[o * K];
+    }
+    mean /= Scalar(O);
+    for (Index o = 0; o < O; ++o) gk[o * K] -= mean;
+}
+
 /// s = sum over tasks, strands and positions of (z - mean_o z) * stop_grad(w), w the
 /// softmax (or log-softmax) over positions of the profile logits z (output 0). Then
 /// ds/dz = w - mean_o w; the counts head (output 1) gets no seed.
@@ -45,21 +64,8 @@ struct ProfileTarget {
             for (Index i = 0; i < g.size(); ++i) g.data[i] = static_cast<Scalar>(recorded[static_cast<std::size_t>(i)]);
             return;
         }
-        for (Index b = 0; b < z.dim0; ++b) {
-            for (Index k = 0; k < K; ++k) {
-                const Scalar* zk = z.slice(b) + k;  // channel k: O values, stride K
-                Scalar* gk = g.slice(b) + k;
-                const Scalar log_total = softmax_normalizer<Scalar>(zk, O, K).log_sum_exp();
-                Scalar mean = 0;
-                for (Index o = 0; o < O; ++o) {
-                    const Scalar log_p = zk[o * K] - log_total;
-                    gk[o * K] = weighting == ProfileWeighting::probabilities ? std::exp(log_p) : log_p;
-                    mean += gk[o * K];
-                }
-                mean /= Scalar(O);
-                for (Index o = 0; o < O; ++o) gk[o * K] -= mean;
-            }
-        }
+        for (Index b = 0; b < z.dim0; ++b)
+            for (Index k = 0; k < K; ++k) profile_target_seed(z.slice(b), O, K, k, weighting, g.slice(b));
         if (record) recorded.assign(g.data, g.data + g.size());
     }
 };

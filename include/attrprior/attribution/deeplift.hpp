@@ -1,0 +1,111 @@
+// DeepLIFT with the Rescale rule, and DeepSHAP (DeepLIFT averaged over references)
+// (docs/attribution.md, "DeepLIFT rules" and "DeepSHAP").
+//
+// For an example x and a reference r, one eval forward of both and one backward from
+// m_f = 1 through every layer's DeepLIFT rule (nn/layer.hpp: affine layers pass their
+// ordinary backward, ReLU and MaxPool1d their own rule) give one multiplier tensor m per
+// (example, reference) pair. Contributions C = m * (x - r) sum to f(x) - f(r) (the
+// convergence delta delta = sum C - (f(x) - f(r)) is returned per pair). With K
+// references the hypothetical scores are averaged:
+//   H_k[i,c] = m_k[i,c] - <m_k[i,:], r_k[i,:]>,   H = mean_k H_k,   P = H * x,
+// and at an N row of x (P = 0 there) the contribution -mean_k <m_k[i,:], r_k[i,:]> is
+// reported as n_contrib, so completeness stays checkable. A model with a layer that has
+// no rule is rejected before any work.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "attrprior/attribution/rows.hpp"
+#include "attrprior/attribution/scores.hpp"
+#include "attrprior/attribution/target.hpp"
+#include "attrprior/core/error.hpp"
+#include "attrprior/nn/model.hpp"
+
+namespace attrprior::attribution {
+
+struct DeepLiftOptions {
+    Index batch = 64;               // (example, reference) pairs per pass, whatever K is
+    bool keep_multipliers = false;  // also return m (B x K x L x 4)
+    /// A pair is counted as a convergence warning when |delta| > warn_factor *
+    /// max(1, |f(x)|, |f(r)|).
+    double warn_factor = 1e-3;
+    void validate() const {
+        require(batch >= 1, "DeepLiftOptions", "batch", batch, "must be >= 1");
+        require(warn_factor > 0, "DeepLiftOptions", "warn_factor", warn_factor, "must be > 0");
+    }
+};
+
+template <class Scalar>
+struct DeepLiftScores : Scores<Scalar> {
+    Index references = 0;                // K
+    std::vector<Scalar> reference_value;  // B x K: f(r_k) (weights frozen at x)
+    std::vector<Scalar> delta;            // B x K: sum C - (f(x) - f(r_k))
+    std::vector<Scalar> n_contrib;        // B x L: contribution of N rows of x (0 elsewhere)
+    std::vector<Scalar> multipliers;      // B x K x L x 4 when kept
+    Index warnings = 0;                   // pairs above the convergence threshold
+    double max_relative_delta = 0;        // max |delta| / max(1, |f(x)|, |f(r)|)
+};
+
+/// DeepLIFT of every example against its K references: `references` has B * K rows, row
+/// b * K + k the k-th reference of example b (same length and alphabet as x).
+template <class Scalar>
+DeepLiftScores<Scalar> deeplift(nn::Model<Scalar>& model, const Inputs<Scalar>& inputs,
+                                ConstTensor3<Scalar> references, Index K, const Target& target,
+                                const DeepLiftOptions& options = DeepLiftOptions()) {
+    const char* where = "attribution::deeplift";
+    options.validate();
+    detail::check_inputs(model, inputs, target, where);
+    const std::string unsupported = model.deeplift_unsupported();
+    require(unsupported.empty(), where, "model", unsupported,
+            "; DeepLIFT needs a rule for every layer (docs/attribution.md), use ism or integrated_gradients");
+    const ConstTensor3<Scalar> x = inputs[0];
+    const Index B = x.dim0, L = x.dim1, C = x.dim2;
+    require(K >= 1, where, "references per example", K, "must be >= 1");
+    require(references.dim0 == B * K && references.dim1 == L && references.dim2 == C, where, "references",
+            references.shape_string(), "must be [", B * K, ", ", L, ", ", C, "] (K = ", K, " per example)");
+    require_all_finite(where, "references", references);
+
+    DeepLiftScores<Scalar> out;
+    out.resize(B, L, C);
+    out.references = K;
+    out.reference_value.assign(static_cast<std::size_t>(B * K), Scalar(0));
+    out.delta.assign(static_cast<std::size_t>(B * K), Scalar(0));
+    out.n_contrib.assign(static_cast<std::size_t>(B * L), Scalar(0));
+    if (options.keep_multipliers) out.multipliers.assign(static_cast<std::size_t>(B * K * L * C), Scalar(0));
+    const Scalar weight = Scalar(1) / Scalar(K);
+    detail::RowBatch<Scalar> rb;
+    detail::for_each_chunk(
+        rb, inputs, B * K, options.batch, [&](Index i) { return i / K; },
+        [&](Index i, Scalar* row) { std::copy(references.slice(i), references.slice(i) + L * C, row); },
+        [&](Index first, Index count, detail::RowBatch<Scalar>& batch) {
+            batch.forward_and_seed(model, target, true);
+            Tensor3<Scalar> m = batch.gradient_buffer();
+            model.deeplift_backward(batch.partner(), &m);
+            for (Index j = 0; j < count; ++j) {
+                const Index pair = first + j, b = pair / K, r = batch.rows() - count + j, q = batch.partner(r);
+                const Scalar* mr = m.slice(r);
+                const Scalar* ref = references.slice(pair);
+                const Scalar* xb = x.slice(b);
+                Scalar sum = 0;
+                for (Index e = 0; e < L * C; ++e) sum += mr[e] * (xb[e] - ref[e]);
+                const Scalar fx = batch.value(q), fr = batch.value(r);
+                const Scalar d = sum - (fx - fr);
+                out.value[static_cast<std::size_t>(b)] = fx;
+                out.reference_value[static_cast<std::size_t>(pair)] = fr;
+                out.delta[static_cast<std::size_t>(pair)] = d;
+                const double scale = std::max({1.0, std::abs(double(fx)), std::abs(double(fr))});
+                const double rel = std::abs(double(d)) / scale;
+                out.max_relative_delta = std::max(out.max_relative_delta, rel);
+                if (rel > options.warn_factor) ++out.warnings;
+                detail::add_hypothetical(mr, ref, xb, L, C, weight, out.H().slice(b), out.n_contrib.data() + b * L);
+                if (options.keep_multipliers)
+                    std::copy(mr, mr + L * C, out.multipliers.data() + pair * L * C);
+            }
+        });
+    out.project(x);
+    return out;
+}
+
+}  // namespace attrprior::attribution
