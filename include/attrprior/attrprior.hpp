@@ -2,6 +2,7 @@
 // The umbrella header: includes every public part of the core library.
 #pragma once
 
+#include "attrprior/attribution/shuffle.hpp"
 #include "attrprior/core/error.hpp"
 #include "attrprior/core/fftw.hpp"
 #include "attrprior/core/finite.hpp"

@@ -77,3 +77,18 @@ TEST(Random, ShuffleIsFisherYatesWithUniformBelow) {
     EXPECT_EQ(one, std::vector<int>{4});
     EXPECT_EQ(untouched, fresh);
 }
+
+TEST(Random, Splitmix64IsTheReferenceGenerator) {
+    // Outputs of the reference splitmix64 generator seeded with 0: each step adds the
+    // gamma to the state and returns the finaliser of the new state.
+    EXPECT_EQ(attrprior::splitmix64(0), 0xe220a8397b1dcdafULL);
+    EXPECT_EQ(attrprior::splitmix64(0x9e3779b97f4a7c15ULL), 0x6e789e6aa1b965f4ULL);
+    EXPECT_EQ(attrprior::splitmix64(2 * 0x9e3779b97f4a7c15ULL), 0x06c45d188009454fULL);
+}
+
+TEST(Random, CounterKeyChainsThreeSteps) {
+    using attrprior::splitmix64;
+    EXPECT_EQ(attrprior::counter_key(5, 6, 7), splitmix64(splitmix64(splitmix64(5) ^ 6) ^ 7));
+    EXPECT_NE(attrprior::counter_key(5, 6, 7), attrprior::counter_key(5, 7, 6));
+    EXPECT_NE(attrprior::counter_key(5, 6, 7), attrprior::counter_key(6, 6, 7));
+}

@@ -6,9 +6,15 @@
 // the top 53 bits of one draw, and everything else is built from such doubles. The number
 // of engine draws each helper consumes is part of its contract (one per uniform number,
 // one per swap of a shuffle), because callers depend on the exact sequence for a seed.
+//
+// Counter-based keys: where a draw must not depend on how work is split (batches, threads,
+// how many items are asked for), the library derives a key from the seed and the item's
+// indices with splitmix64 and never carries generator state from one item to the next
+// (Dropout masks, nn/dropout.hpp; shuffled references, docs/attribution.md).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <random>
 #include <utility>
 #include <vector>
@@ -17,6 +23,23 @@
 #include "attrprior/core/tensor.hpp"
 
 namespace attrprior {
+
+/// One splitmix64 step as a pure function: x plus the golden-ratio gamma
+/// 0x9e3779b97f4a7c15 through the splitmix64 finaliser. splitmix64(0) is the first output
+/// of a splitmix64 generator seeded with 0 (0xe220a8397b1dcdaf).
+constexpr std::uint64_t splitmix64(std::uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/// The key of item (i, j) of the stream `seed`:
+/// splitmix64(splitmix64(splitmix64(seed) ^ i) ^ j). A pure function of its arguments,
+/// so a result keyed by it does not depend on the order or grouping of the items.
+constexpr std::uint64_t counter_key(std::uint64_t seed, std::uint64_t i, std::uint64_t j) {
+    return splitmix64(splitmix64(splitmix64(seed) ^ i) ^ j);
+}
 
 /// Uniform double in [0, 1): the top 53 bits of one draw, times 2^-53.
 inline double uniform01(std::mt19937_64& rng) {

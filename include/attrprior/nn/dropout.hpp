@@ -11,10 +11,11 @@
 //   h        = mix(key_row + element * gamma)          (element = t * C + c in the row)
 //   keep    <=> (h >> 11) >= floor(p * 2^53)
 // with mix the splitmix64 step (add the golden-ratio gamma, then the splitmix64
-// finaliser). Hence repeated forwards within a step, backward and tangent all see the
-// same mask without caching it, and the result does not depend on the thread count or
-// on how many passes ran. The model calls set_random_state(seed, step) before each step;
-// backward and tangent use the mode of the latest forward and the current random state.
+// finaliser): attrprior::splitmix64 and attrprior::counter_key of core/random.hpp.
+// Hence repeated forwards within a step, backward and tangent all see the same mask
+// without caching it, and the result does not depend on the thread count or on how many
+// passes ran. The model calls set_random_state(seed, step) before each step; backward and
+// tangent use the mode of the latest forward and the current random state.
 #pragma once
 
 #include <algorithm>
@@ -23,6 +24,7 @@
 #include <string>
 
 #include "attrprior/core/error.hpp"
+#include "attrprior/core/random.hpp"
 #include "attrprior/core/tensor.hpp"
 #include "attrprior/nn/layer.hpp"
 
@@ -102,20 +104,12 @@ public:
 private:
     static constexpr std::uint64_t kGamma = 0x9e3779b97f4a7c15ULL;
 
-    /// One splitmix64 step: x + gamma through the splitmix64 finaliser.
-    static std::uint64_t mix(std::uint64_t x) {
-        x += kGamma;
-        x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-        return x ^ (x >> 31);
-    }
-
     std::uint64_t row_key(Index row) const {
-        return mix(mix(mix(seed_) ^ step_) ^ static_cast<std::uint64_t>(row));
+        return counter_key(seed_, step_, static_cast<std::uint64_t>(row));
     }
 
     bool keep_bit(std::uint64_t key, Index element) const {
-        const std::uint64_t h = mix(key + static_cast<std::uint64_t>(element) * kGamma);
+        const std::uint64_t h = splitmix64(key + static_cast<std::uint64_t>(element) * kGamma);
         return (h >> 11) >= threshold_;
     }
 
