@@ -184,3 +184,32 @@ TEST(DeepLift, RejectsReferencesOfTheWrongShape) {
     EXPECT_THROW(at::deeplift(model, {T3(x.data(), 2, L, 4)}, T3(refs.data(), 3, L, 4), 2, at::Target::logits()),
                  ap::invalid_argument);
 }
+
+TEST(DeepShap, AveragesDeepLiftOverSeededShufflesAndFlagsDegenerateExamples) {
+    const Index B = 3, L = 201;
+    auto model = ap::testing::binary_model_double(L);
+    auto x = ap::testing::one_hot_with_n(B, L, 12, {{0, 40}});
+    // Example 2: ACTG repeated, a unique Eulerian path: every shuffle is the example.
+    for (Index i = 0; i < L; ++i) {
+        for (Index c = 0; c < 4; ++c) x[static_cast<std::size_t>((2 * L + i) * 4 + c)] = 0.0;
+        x[static_cast<std::size_t>((2 * L + i) * 4 + i % 4)] = 1.0;
+    }
+    at::DeepShapOptions o;
+    o.shuffles.count = 5;
+    o.shuffles.seed = 3;
+    const auto s = at::deep_shap(model, {T3(x.data(), B, L, 4)}, at::Target::logits(), o);
+    EXPECT_EQ(s.references, 5);
+    EXPECT_EQ(s.degenerate, (std::vector<char>{0, 0, 1}));
+    EXPECT_EQ(s.warnings, 0);
+    for (Index e = 0; e < L * 4; ++e) EXPECT_EQ(s.projected[static_cast<std::size_t>(2 * L * 4 + e)], 0.0);
+    // The same references passed explicitly give the same scores.
+    std::vector<double> refs(static_cast<std::size_t>(B * 5 * L * 4));
+    at::dinucleotide_shuffles(T3(x.data(), B, L, 4), ap::Tensor3<double>(refs.data(), B * 5, L, 4), o.shuffles);
+    const auto d = at::deeplift(model, {T3(x.data(), B, L, 4)}, T3(refs.data(), B * 5, L, 4), 5, at::Target::logits());
+    EXPECT_EQ(s.hypothetical, d.hypothetical);
+    // Explaining example 1 alone with first_example = 1 draws the same shuffles.
+    o.first_example = 1;
+    const auto one = at::deep_shap(model, {T3(x.data() + L * 4, 1, L, 4)}, at::Target::logits(), o);
+    for (Index e = 0; e < L * 4; ++e)
+        EXPECT_NEAR(one.hypothetical[static_cast<std::size_t>(e)], s.hypothetical[static_cast<std::size_t>(L * 4 + e)], 1e-12);
+}

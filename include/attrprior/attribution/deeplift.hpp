@@ -15,10 +15,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "attrprior/attribution/rows.hpp"
 #include "attrprior/attribution/scores.hpp"
+#include "attrprior/attribution/shuffle.hpp"
 #include "attrprior/attribution/target.hpp"
 #include "attrprior/core/error.hpp"
 #include "attrprior/nn/model.hpp"
@@ -44,6 +47,7 @@ struct DeepLiftScores : Scores<Scalar> {
     std::vector<Scalar> delta;            // B x K: sum C - (f(x) - f(r_k))
     std::vector<Scalar> n_contrib;        // B x L: contribution of N rows of x (0 elsewhere)
     std::vector<Scalar> multipliers;      // B x K x L x 4 when kept
+    std::vector<char> degenerate;         // B (DeepSHAP): every shuffle equalled the example
     Index warnings = 0;                   // pairs above the convergence threshold
     double max_relative_delta = 0;        // max |delta| / max(1, |f(x)|, |f(r)|)
 };
@@ -105,6 +109,40 @@ DeepLiftScores<Scalar> deeplift(nn::Model<Scalar>& model, const Inputs<Scalar>& 
             }
         });
     out.project(x);
+    return out;
+}
+
+struct DeepShapOptions {
+    ShuffleOptions shuffles;  // K = 20 dinucleotide shuffles, seed 0, uniform algorithm
+    DeepLiftOptions deeplift;
+    /// Global index of inputs' first example: shuffle k of example b is drawn from (seed,
+    /// first_example + b, k), so explaining a data set in pieces gives the same references.
+    Index first_example = 0;
+    void validate() const {
+        shuffles.validate();
+        deeplift.validate();
+        require(first_example >= 0, "DeepShapOptions", "first_example", first_example, "must be >= 0");
+    }
+};
+
+/// DeepSHAP: DeepLIFT of every example against K dinucleotide shuffles of itself (shuffle.hpp),
+/// averaged. Examples whose shuffles all equal the example (a unique Eulerian path) are
+/// flagged in `degenerate`; their scores are 0, not an error.
+template <class Scalar>
+DeepLiftScores<Scalar> deep_shap(nn::Model<Scalar>& model, const Inputs<Scalar>& inputs, const Target& target,
+                                 const DeepShapOptions& options = DeepShapOptions()) {
+    options.validate();
+    detail::check_inputs(model, inputs, target, "attribution::deep_shap");
+    const ConstTensor3<Scalar> x = inputs[0];
+    const Index K = options.shuffles.count;
+    std::vector<Scalar> refs(static_cast<std::size_t>(x.dim0 * K * x.dim1 * x.dim2));
+    std::unique_ptr<bool[]> flags(new bool[static_cast<std::size_t>(x.dim0)]());
+    dinucleotide_shuffles(x, Tensor3<Scalar>(refs.data(), x.dim0 * K, x.dim1, x.dim2), options.shuffles,
+                          options.first_example, flags.get());
+    std::vector<char> degenerate(flags.get(), flags.get() + x.dim0);
+    DeepLiftScores<Scalar> out = deeplift(model, inputs, ConstTensor3<Scalar>(refs.data(), x.dim0 * K, x.dim1, x.dim2),
+                                          K, target, options.deeplift);
+    out.degenerate = std::move(degenerate);
     return out;
 }
 

@@ -206,10 +206,7 @@ struct ExpectedGradientsScores : Scores<Scalar> {
 namespace detail {
 /// The (reference, alpha) draw of sample s of example b: a generator seeded by (seed, b, s).
 inline void expected_gradients_draw(std::uint64_t seed, Index b, Index s, Index K, Index& index, double& alpha) {
-    std::seed_seq seq{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
-                      static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(std::uint64_t(b) >> 32),
-                      static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(std::uint64_t(s) >> 32)};
-    std::mt19937_64 rng(seq);
+    std::mt19937_64 rng(counter_key(seed, static_cast<std::uint64_t>(b), static_cast<std::uint64_t>(s)));
     index = uniform_below(rng, K);
     alpha = uniform01(rng);
 }

@@ -115,7 +115,7 @@ void one_hot_to_tokens(const Scalar* x, Index L, Token* tokens, Index example = 
                        const char* where = "one_hot_to_tokens") {
     for (Index i = 0; i < L; ++i) {
         const int t = row_token(x + 4 * i);
-        if (t < 0) detail::throw_invalid_one_hot_row(where, x + 4 * i, example, i);
+        if (t < 0) attrprior::detail::throw_invalid_one_hot_row(where, x + 4 * i, example, i);
         tokens[i] = static_cast<Token>(t);
     }
 }
@@ -250,7 +250,7 @@ Index dinucleotide_shuffles(ConstTensor3<Scalar> x, Tensor3<Scalar> out,
     require(first_example >= 0, where, "first_example", first_example, "must be >= 0");
     const Index B = x.dim0, L = x.dim1, K = options.count;
     if (out.dim0 != B * K || out.dim1 != L || out.dim2 != 4) {
-        throw invalid_argument(detail::concat(where, ": out has shape ", out.shape_string(),
+        throw invalid_argument(attrprior::detail::concat(where, ": out has shape ", out.shape_string(),
                                               " but x ", x.shape_string(), " with count ", K,
                                               " needs [", B * K, ", ", L, ", 4]"));
     }
@@ -260,7 +260,7 @@ Index dinucleotide_shuffles(ConstTensor3<Scalar> x, Tensor3<Scalar> out,
         for (Index i = 0; i < L; ++i) {
             const Scalar* row = x.slice(b) + 4 * i;
             if (row_token(row) < 0) {
-                detail::throw_invalid_one_hot_row(where, row, first_example + b, i);
+                attrprior::detail::throw_invalid_one_hot_row(where, row, first_example + b, i);
             }
         }
     }
