@@ -2,7 +2,14 @@
 // The umbrella header: includes every public part of the core library.
 #pragma once
 
+#include "attrprior/attribution/deeplift.hpp"
+#include "attrprior/attribution/gradient.hpp"
+#include "attrprior/attribution/integrated_gradients.hpp"
+#include "attrprior/attribution/ism.hpp"
+#include "attrprior/attribution/rows.hpp"
+#include "attrprior/attribution/scores.hpp"
 #include "attrprior/attribution/shuffle.hpp"
+#include "attrprior/attribution/target.hpp"
 #include "attrprior/core/error.hpp"
 #include "attrprior/core/fftw.hpp"
 #include "attrprior/core/finite.hpp"

@@ -1,6 +1,6 @@
 // The batches every attribution method runs: rows that are examples, and rows derived
 // from an example (a reference, an interpolation point, a mutant), evaluated together in
-// one eval-mode forward (docs/attribution.md, "How the methods run").
+// one eval-mode forward (docs/attribution.md, "DeepLIFT rules" / "How it runs").
 //
 // Each derived row is tied to its example's row in the same batch (its partner). The
 // target's seed is computed at the example row and copied to its derived rows, so every
