@@ -188,8 +188,15 @@ struct ExpectedGradientsOptions {
     Index samples = 32;  // S per example (1 is what training with EG as the prior uses)
     std::uint64_t seed = 0;
     Index batch = 64;
+    /// Optional given draws (B x S each, both or neither), e.g. to reproduce another
+    /// implementation's samples; empty: drawn from (seed, example, sample).
+    std::vector<Index> given_reference_index;
+    std::vector<double> given_alpha;
     void validate() const {
         require(samples >= 1, "ExpectedGradientsOptions", "samples", samples, "must be >= 1");
+        require(given_reference_index.size() == given_alpha.size(), "ExpectedGradientsOptions",
+                "given_reference_index size", given_reference_index.size(), "must equal given_alpha's ",
+                given_alpha.size());
         require(batch >= 1, "ExpectedGradientsOptions", "batch", batch, "must be >= 1");
     }
 };
@@ -235,11 +242,24 @@ ExpectedGradientsScores<Scalar> expected_gradients(nn::Model<Scalar>& model, con
     out.attribution.assign(static_cast<std::size_t>(B * L * C), Scalar(0));
     out.reference_index.assign(static_cast<std::size_t>(B * S), 0);
     out.alpha.assign(static_cast<std::size_t>(B * S), 0.0);
-    for (Index b = 0; b < B; ++b)
-        for (Index s = 0; s < S; ++s) {
-            const std::size_t i = static_cast<std::size_t>(b * S + s);
-            detail::expected_gradients_draw(options.seed, b, s, K, out.reference_index[i], out.alpha[i]);
+    if (!options.given_alpha.empty()) {
+        require(static_cast<Index>(options.given_alpha.size()) == B * S, where, "given draws",
+                options.given_alpha.size(), "must be B x S = ", B * S);
+        for (std::size_t i = 0; i < options.given_alpha.size(); ++i) {
+            require(options.given_reference_index[i] >= 0 && options.given_reference_index[i] < K, where,
+                    "given_reference_index", options.given_reference_index[i], "must be in [0, ", K, ")");
+            require(options.given_alpha[i] >= 0 && options.given_alpha[i] <= 1, where, "given_alpha",
+                    options.given_alpha[i], "must be in [0, 1]");
         }
+        out.reference_index = options.given_reference_index;
+        out.alpha = options.given_alpha;
+    } else {
+        for (Index b = 0; b < B; ++b)
+            for (Index s = 0; s < S; ++s) {
+                const std::size_t i = static_cast<std::size_t>(b * S + s);
+                detail::expected_gradients_draw(options.seed, b, s, K, out.reference_index[i], out.alpha[i]);
+            }
+    }
     const Scalar inv_s = Scalar(1) / Scalar(S);
     detail::RowBatch<Scalar> rb;
     detail::for_each_chunk(
