@@ -1,5 +1,5 @@
-// Gradient x input and the targets: the training step's attribution, centring, the
-// profile target's frozen weights, finite differences, and target validation.
+// Gradient x input: equal to the training step's attribution (with the library's and the
+// attribution Target), centring, and finite differences.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -62,38 +62,4 @@ TEST(GradientTimesInput, CentredScoresSumToZeroPerPositionAndMatchFiniteDifferen
             EXPECT_NEAR((up.value[0] - down.value[0]) / (2 * h), g.hypothetical[e], 1e-6);
         }
     }
-}
-
-TEST(Target, ProfileSeedsEqualTheTrainingTargetAndStayFrozen) {
-    ap::models::ProfileModelOptions o;
-    o.input_length = 120;
-    o.filters = 4;
-    o.dilations = {2, 4};
-    o.first_kernel = 5;
-    o.profile_kernel = 11;
-    o.tasks = 2;
-    o.output_length = o.input_length - ap::models::profile_trimmed_positions(o);
-    auto model = ap::models::make_profile_model<double>(o, 7);
-    const Index B = 2, L = o.input_length;
-    const auto x = ap::testing::one_hot_with_n(B, L, 3);
-    const ap::nn::Shape cs = model.input_shape(1);
-    std::vector<double> control(static_cast<std::size_t>(B * cs.length * cs.channels));
-    for (std::size_t e = 0; e < control.size(); ++e) control[e] = double(e % 7);
-    const ap::attribution::Inputs<double> inputs{T3(x.data(), B, L, 4),
-                                                 T3(control.data(), B, cs.length, cs.channels)};
-    for (const auto w : {ap::train::ProfileWeighting::probabilities, ap::train::ProfileWeighting::log_probabilities}) {
-        at::GradientOptions go;
-        go.centred = false;
-        const auto s = at::gradient_times_input(model, inputs, at::Target::profile(2, -1, w), go);
-        ap::train::ProfileTarget legacy;
-        legacy.weighting = w;
-        ap::train::DoubleBackprop<double, ap::train::ProfileTarget> step(1.0, legacy);
-        std::vector<double> a(x.size());
-        step.attribution(model, inputs, {a.data(), B, L, 4});
-        for (std::size_t e = 0; e < a.size(); ++e) EXPECT_NEAR(s.projected[e], a[e], 1e-12);
-    }
-    // Errors name the option and the value.
-    EXPECT_THROW(at::gradient_times_input(model, inputs, at::Target::profile(2, 2)), ap::invalid_argument);
-    EXPECT_THROW(at::gradient_times_input(model, inputs, at::Target::counts(3)), ap::invalid_argument);
-    EXPECT_THROW(at::gradient_times_input(model, inputs, at::Target::logits()), ap::invalid_argument);  // profile output
 }

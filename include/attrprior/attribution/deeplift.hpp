@@ -84,7 +84,7 @@ DeepLiftScores<Scalar> deeplift(nn::Model<Scalar>& model, const Inputs<Scalar>& 
         rb, inputs, B * K, options.batch, [&](Index i) { return i / K; },
         [&](Index i, Scalar* row) { std::copy(references.slice(i), references.slice(i) + L * C, row); },
         [&](Index first, Index count, detail::RowBatch<Scalar>& batch) {
-            batch.forward_and_seed(model, target, true);
+            batch.forward_and_seed(model, target, true, true);
             Tensor3<Scalar> m = batch.gradient_buffer();
             model.deeplift_backward(batch.partner(), &m);
             for (Index j = 0; j < count; ++j) {

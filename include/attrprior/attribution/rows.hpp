@@ -95,8 +95,11 @@ public:
     /// Eval-mode forward of the chunk; then the seeds: every row gets its example row's
     /// seed (weights frozen at the example) and values_[row] = f of the row read through it.
     /// zero_example_seeds: the example rows' seeds are zeroed afterwards (their backward is
-    /// then zero and costs nothing downstream of what the methods read).
-    void forward_and_seed(nn::Model<Scalar>& model, const Target& target, bool zero_example_seeds) {
+    /// then zero and costs nothing downstream of what the methods read). A target that is
+    /// not linear (bpnet_lite) keeps every row's own gradient as its seed, or, for
+    /// deeplift = true, gets the target's DeepLIFT seed of each (example, reference) pair.
+    void forward_and_seed(nn::Model<Scalar>& model, const Target& target, bool zero_example_seeds,
+                          bool deeplift = false) {
         views_.clear();
         for (std::size_t k = 0; k < buffers_.size(); ++k)
             views_.emplace_back(buffers_[k].data(), rows_, (*inputs_)[k].dim1, (*inputs_)[k].dim2);
@@ -107,6 +110,18 @@ public:
         auto seed = model.output_gradient(o);
         const Index n = out.dim1 * out.dim2;
         values_.assign(static_cast<std::size_t>(rows_), Scalar(0));
+        if (!target.linear()) {
+            for (Index r = 0; r < rows_; ++r) {
+                values_[static_cast<std::size_t>(r)] = target.bpnet_lite_value(out.slice(r), out.dim1, out.dim2);
+                const Index q = partner(r);
+                if (deeplift && q != r)
+                    target.bpnet_lite_deeplift_seed(out.slice(q), out.slice(r), out.dim1, out.dim2, seed.slice(r));
+            }
+            if (zero_example_seeds)
+                for (Index r = 0; r < rows_; ++r)
+                    if (partner(r) == r) std::fill(seed.slice(r), seed.slice(r) + n, Scalar(0));
+            return;
+        }
         for (Index r = 0; r < rows_; ++r) {  // example rows first in every chunk: seeds are set
             const Index q = partner(r);
             if (q != r) std::memcpy(seed.slice(r), seed.slice(q), static_cast<std::size_t>(n) * sizeof(Scalar));

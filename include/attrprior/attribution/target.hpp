@@ -13,9 +13,20 @@
 // and DeepLIFT explain the same function. seed(model) writes S of every row of the latest
 // forward into the output gradients, which is also the interface of the training step's
 // attribution target (train/concepts.hpp), so the same Target drives training.
+//
+// One option is not linear: bpnet_lite, bpnet-lite's profile wrapper. With u the selected
+// profile logits flattened over (task, strand, position) and centred by their single mean,
+// f = sum_j u_j softmax(u)_j, nothing frozen. Gradient methods use its true gradient at
+// every evaluated point; DeepLIFT treats u -> u * softmax(u) as elementwise (rescale per
+// coordinate, the true Jacobian where |Δu| < 1e-9), which is additive only approximately
+// (docs/attribution.md, "Targets").
 #pragma once
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
+#include <utility>
 
 #include "attrprior/core/error.hpp"
 #include "attrprior/core/tensor.hpp"
@@ -27,7 +38,7 @@ namespace attrprior::attribution {
 using train::ProfileWeighting;
 
 struct Target {
-    enum class Kind { logits, profile, counts };
+    enum class Kind { logits, profile, counts, bpnet_lite };
     Kind kind = Kind::logits;
     /// The task to explain, or -1 for the sum over all tasks.
     Index task = -1;
@@ -51,11 +62,22 @@ struct Target {
         return Target{Kind::counts, task, strands, ProfileWeighting::probabilities};
     }
 
+    /// bpnet-lite's profile target (not frozen; see the header comment): output 0.
+    static Target bpnet_lite(Index strands = 2, Index task = -1) {
+        return Target{Kind::bpnet_lite, task, strands, ProfileWeighting::probabilities};
+    }
+
+    /// True for the targets that are linear readouts once their seed is fixed at x.
+    bool linear() const { return kind != Kind::bpnet_lite; }
+
     /// The model output the target reads.
     std::size_t output() const { return kind == Kind::counts ? 1 : 0; }
 
     std::string describe() const {
-        const char* k = kind == Kind::logits ? "logits" : kind == Kind::profile ? "profile" : "counts";
+        const char* k = kind == Kind::logits    ? "logits"
+                        : kind == Kind::profile   ? "profile"
+                        : kind == Kind::counts    ? "counts"
+                                                  : "bpnet_lite";
         return task < 0 ? std::string(k) : detail::concat(k, " of task ", task);
     }
 
@@ -71,7 +93,7 @@ struct Target {
                 " channels of output ", output());
         const Index tasks = s.channels / strands;
         require(task >= -1 && task < tasks, where, "task", task, "must be -1 (all) or in [0, ", tasks, ")");
-        require(kind == Kind::profile || s.length == 1, where, "target", describe(),
+        require(kind == Kind::profile || kind == Kind::bpnet_lite || s.length == 1, where, "target", describe(),
                 "needs an output of length 1; output ", output(), " has ", nn::to_string(s));
     }
 
@@ -86,6 +108,10 @@ struct Target {
         const Index K = z.dim2, O = z.dim1;
         const Index first = task < 0 ? 0 : task * strands, last = task < 0 ? K : first + strands;
         for (Index b = 0; b < z.dim0; ++b) {
+            if (kind == Kind::bpnet_lite) {
+                bpnet_lite_gradient(z.slice(b), O, K, g.slice(b));
+                continue;
+            }
             for (Index k = first; k < last; ++k) {
                 if (kind == Kind::profile) {
                     train::profile_target_seed(z.slice(b), O, K, k, weighting, g.slice(b));
@@ -94,6 +120,98 @@ struct Target {
                 }
             }
         }
+    }
+
+    // ---- the bpnet_lite target (O positions x K channels of output 0, one example) ----
+    /// Selected channels [first, last).
+    std::pair<Index, Index> channel_range(Index K) const {
+        return task < 0 ? std::pair<Index, Index>(0, K) : std::pair<Index, Index>(task * strands, (task + 1) * strands);
+    }
+    /// f(z) = sum_j u_j softmax(u)_j, u = selected z minus their mean.
+    template <class Scalar>
+    Scalar bpnet_lite_value(const Scalar* z, Index O, Index K) const {
+        Scalar mean, max, total;
+        bpnet_lite_moments(z, O, K, mean, max, total);
+        const auto [first, last] = channel_range(K);
+        Scalar f = 0;
+        for (Index o = 0; o < O; ++o)
+            for (Index k = first; k < last; ++k) {
+                const Scalar u = z[o * K + k] - mean;
+                f += u * std::exp(u - max) / total;
+            }
+        return f;
+    }
+    /// g = df/dz: df/du_j = p_j + p_j (u_j - sum_i u_i p_i), then the centring's transpose.
+    template <class Scalar>
+    void bpnet_lite_gradient(const Scalar* z, Index O, Index K, Scalar* g) const {
+        Scalar mean, max, total;
+        bpnet_lite_moments(z, O, K, mean, max, total);
+        const auto [first, last] = channel_range(K);
+        Scalar expected_u = 0;  // sum_i u_i p_i
+        for (Index o = 0; o < O; ++o)
+            for (Index k = first; k < last; ++k) {
+                const Scalar u = z[o * K + k] - mean;
+                expected_u += u * std::exp(u - max) / total;
+            }
+        Scalar gmean = 0;
+        for (Index o = 0; o < O; ++o)
+            for (Index k = first; k < last; ++k) {
+                const Scalar u = z[o * K + k] - mean, p = std::exp(u - max) / total;
+                g[o * K + k] = p + p * (u - expected_u);
+                gmean += g[o * K + k];
+            }
+        gmean /= Scalar(O * (last - first));
+        for (Index o = 0; o < O; ++o)
+            for (Index k = first; k < last; ++k) g[o * K + k] -= gmean;
+    }
+    /// DeepLIFT seed of a reference with outputs zr for the example with outputs zx: per
+    /// coordinate m_j = Δy_j / Δu_j (y = u * softmax(u)) where |Δu_j| >= epsilon, else the
+    /// true gradient at x; then the centring's transpose.
+    template <class Scalar>
+    void bpnet_lite_deeplift_seed(const Scalar* zx, const Scalar* zr, Index O, Index K, Scalar* g) const {
+        Scalar mx, maxx, tx, mr, maxr, tr;
+        bpnet_lite_moments(zx, O, K, mx, maxx, tx);
+        bpnet_lite_moments(zr, O, K, mr, maxr, tr);
+        const auto [first, last] = channel_range(K);
+        Scalar expected_u = 0;  // for the fallback df/du at x
+        for (Index o = 0; o < O; ++o)
+            for (Index k = first; k < last; ++k) {
+                const Scalar u = zx[o * K + k] - mx;
+                expected_u += u * std::exp(u - maxx) / tx;
+            }
+        Scalar mmean = 0;
+        for (Index o = 0; o < O; ++o)
+            for (Index k = first; k < last; ++k) {
+                const Scalar ux = zx[o * K + k] - mx, ur = zr[o * K + k] - mr;
+                const Scalar px = std::exp(ux - maxx) / tx, pr = std::exp(ur - maxr) / tr;
+                const Scalar du = ux - ur;
+                const Scalar m = std::abs(du) >= Scalar(bpnet_lite_epsilon) ? (ux * px - ur * pr) / du
+                                                                           : px + px * (ux - expected_u);
+                g[o * K + k] = m;
+                mmean += m;
+            }
+        mmean /= Scalar(O * (last - first));
+        for (Index o = 0; o < O; ++o)
+            for (Index k = first; k < last; ++k) g[o * K + k] -= mmean;
+    }
+    /// |Δu| below which the bpnet_lite rule takes the true gradient (1e-9: at bpnet-lite's
+    /// 1e-6 the rule's error is about 4e-7 of f, at 1e-9 rounding level).
+    static constexpr double bpnet_lite_epsilon = 1e-9;
+
+private:
+    template <class Scalar>
+    void bpnet_lite_moments(const Scalar* z, Index O, Index K, Scalar& mean, Scalar& max, Scalar& total) const {
+        const auto [first, last] = channel_range(K);
+        mean = 0;
+        for (Index o = 0; o < O; ++o)
+            for (Index k = first; k < last; ++k) mean += z[o * K + k];
+        mean /= Scalar(O * (last - first));
+        max = -std::numeric_limits<Scalar>::infinity();
+        for (Index o = 0; o < O; ++o)
+            for (Index k = first; k < last; ++k) max = std::max(max, z[o * K + k] - mean);
+        total = 0;
+        for (Index o = 0; o < O; ++o)
+            for (Index k = first; k < last; ++k) total += std::exp(z[o * K + k] - mean - max);
     }
 };
 

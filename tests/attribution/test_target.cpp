@@ -1,0 +1,95 @@
+// Targets: the profile target's seeds equal the training target's, validation names the
+// option, and the bpnet-lite option's gradient and DeepLIFT rule.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "attrprior/attribution/deeplift.hpp"
+#include "attrprior/attribution/gradient.hpp"
+#include "attrprior/attribution/target.hpp"
+#include "attrprior/train/profile.hpp"
+#include "attrprior/train/step.hpp"
+#include "../support/attribution_models.hpp"
+
+namespace ap = attrprior;
+namespace at = attrprior::attribution;
+using ap::Index;
+using T3 = ap::ConstTensor3<double>;
+
+TEST(Target, ProfileSeedsEqualTheTrainingTargetAndStayFrozen) {
+    ap::models::ProfileModelOptions o;
+    o.input_length = 120;
+    o.filters = 4;
+    o.dilations = {2, 4};
+    o.first_kernel = 5;
+    o.profile_kernel = 11;
+    o.tasks = 2;
+    o.output_length = o.input_length - ap::models::profile_trimmed_positions(o);
+    auto model = ap::models::make_profile_model<double>(o, 7);
+    const Index B = 2, L = o.input_length;
+    const auto x = ap::testing::one_hot_with_n(B, L, 3);
+    const ap::nn::Shape cs = model.input_shape(1);
+    std::vector<double> control(static_cast<std::size_t>(B * cs.length * cs.channels));
+    for (std::size_t e = 0; e < control.size(); ++e) control[e] = double(e % 7);
+    const ap::attribution::Inputs<double> inputs{T3(x.data(), B, L, 4),
+                                                 T3(control.data(), B, cs.length, cs.channels)};
+    for (const auto w : {ap::train::ProfileWeighting::probabilities, ap::train::ProfileWeighting::log_probabilities}) {
+        at::GradientOptions go;
+        go.centred = false;
+        const auto s = at::gradient_times_input(model, inputs, at::Target::profile(2, -1, w), go);
+        ap::train::ProfileTarget legacy;
+        legacy.weighting = w;
+        ap::train::DoubleBackprop<double, ap::train::ProfileTarget> step(1.0, legacy);
+        std::vector<double> a(x.size());
+        step.attribution(model, inputs, {a.data(), B, L, 4});
+        for (std::size_t e = 0; e < a.size(); ++e) EXPECT_NEAR(s.projected[e], a[e], 1e-12);
+    }
+    // Errors name the option and the value.
+    EXPECT_THROW(at::gradient_times_input(model, inputs, at::Target::profile(2, 2)), ap::invalid_argument);
+    EXPECT_THROW(at::gradient_times_input(model, inputs, at::Target::counts(3)), ap::invalid_argument);
+    EXPECT_THROW(at::gradient_times_input(model, inputs, at::Target::logits()), ap::invalid_argument);  // profile output
+}
+
+TEST(Target, BpnetLiteProfileTargetGradientAndDeepLiftAreConsistent) {
+    ap::models::ProfileModelOptions o;
+    o.input_length = 120;
+    o.filters = 4;
+    o.dilations = {2, 4};
+    o.first_kernel = 5;
+    o.profile_kernel = 11;
+    o.tasks = 2;
+    o.output_length = o.input_length - ap::models::profile_trimmed_positions(o);
+    auto model = ap::models::make_profile_model<double>(o, 9);
+    const Index B = 2, L = o.input_length;
+    auto x = ap::testing::one_hot_with_n(B, L, 5);
+    const ap::nn::Shape cs = model.input_shape(1);
+    std::vector<double> control(static_cast<std::size_t>(B * cs.length * cs.channels));
+    for (std::size_t e = 0; e < control.size(); ++e) control[e] = double(e % 5);
+    auto inputs_of = [&](const std::vector<double>& seq, Index n) {
+        return ap::attribution::Inputs<double>{T3(seq.data(), n, L, 4), T3(control.data(), n, cs.length, cs.channels)};
+    };
+    for (const auto target : {at::Target::bpnet_lite(2), at::Target::bpnet_lite(2, 1)}) {
+        at::GradientOptions plain;
+        plain.centred = false;
+        const auto g = at::gradient_times_input(model, inputs_of(x, B), target, plain);
+        const double h = 1e-5;
+        for (Index i : {3, 60, 119})
+            for (Index c = 0; c < 4; ++c) {
+                const std::size_t e = static_cast<std::size_t>(i * 4 + c);
+                const double keep = x[e];
+                x[e] = keep + h;
+                const double up = at::gradient_times_input(model, inputs_of(x, 1), target).value[0];
+                x[e] = keep - h;
+                const double down = at::gradient_times_input(model, inputs_of(x, 1), target).value[0];
+                x[e] = keep;
+                EXPECT_NEAR((up - down) / (2 * h), g.hypothetical[e], 1e-7);
+            }
+        // DeepLIFT through the elementwise rule: additive up to the rule's small error.
+        const auto refs = ap::testing::one_hot_with_n(B * 3, L, 6);
+        const auto dl = at::deeplift(model, inputs_of(x, B), T3(refs.data(), B * 3, L, 4), 3, target);
+        EXPECT_LT(dl.max_relative_delta, 1e-8);
+        EXPECT_EQ(dl.warnings, 0);
+        for (Index p = 0; p < B * 3; ++p) EXPECT_NE(dl.value[static_cast<std::size_t>(p / 3)], dl.reference_value[static_cast<std::size_t>(p)]);
+    }
+}
