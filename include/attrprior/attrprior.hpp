@@ -3,6 +3,7 @@
 #pragma once
 
 #include "attrprior/attribution/deeplift.hpp"
+#include "attrprior/attribution/examples.hpp"
 #include "attrprior/attribution/gradient.hpp"
 #include "attrprior/attribution/integrated_gradients.hpp"
 #include "attrprior/attribution/ism.hpp"
