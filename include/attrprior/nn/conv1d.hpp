@@ -299,6 +299,35 @@ private:
     std::vector<std::vector<Scalar>> scratch_;
     std::vector<Matrix> accum_;
     Matrix bias_accum_;
+
+public:
+    /// Fast ISM (docs/attribution.md, "ISM"): the valid convolution (the layer's stride and
+    /// dilation, no padding: the caller wrote the zero pads into the window) of every row
+    /// of `in`, one GEMM per row (per tap when dilated), as the forward.
+    bool forward_window(ConstTensor in, Tensor out) override {
+        const Index R = in.dim0, m = out.dim1, Cin = o_.in_channels, Cout = o_.out_channels, k = o_.kernel_size;
+        require(out.dim0 == R && in.dim2 == Cin && out.dim2 == Cout &&
+                    in.dim1 == (m - 1) * o_.stride + o_.dilation * (k - 1) + 1,
+                "Conv1d::forward_window", "input", in.shape_string(), "does not hold the windows of output ",
+                out.shape_string());
+        pack_weights();
+        const Eigen::Map<const RowVector> bias_row(params_ + weight_size(), Cout);
+#pragma omp parallel for schedule(static) if (R > 1)
+        for (Index r = 0; r < R; ++r) {
+            const Scalar* x = in.slice(r);
+            MatrixMap y(out.slice(r), m, Cout);
+            if (o_.dilation == 1) {
+                y.noalias() = StridedMap(x, m, k * Cin, Eigen::OuterStride<>(o_.stride * Cin)) * packed_;
+            } else {
+                y.setZero();
+                for (Index j = 0; j < k; ++j)
+                    y.noalias() += StridedMap(x + j * o_.dilation * Cin, m, Cin, Eigen::OuterStride<>(o_.stride * Cin)) *
+                                   packed_.block(j * Cin, 0, Cin, Cout);
+            }
+            if (o_.bias) y.rowwise() += bias_row;
+        }
+        return true;
+    }
 };
 
 /// A Conv1d whose in_channels comes from the model it is added to, e.g.
