@@ -123,6 +123,14 @@ TEST(Ism, FastEqualsNaiveOnOverlappingMaxPools) {
     expect_fast_equals_naive(model, {T3(x.data(), B, L, 4)}, at::Target::logits(0), 1e-12);
 }
 
+TEST(Ism, FastEqualsNaiveThroughGlobalPoolsAndConcat) {
+    const Index B = 2, L = 50;
+    auto model = ap::testing::pooled_model();
+    const auto x = ap::testing::one_hot_with_n(B, L, 19, {{0, 0}, {1, 49}});
+    expect_fast_equals_naive(model, {T3(x.data(), B, L, 4)}, at::Target::logits(), 1e-12);
+    expect_fast_equals_naive(model, {T3(x.data(), B, L, 4)}, at::Target::logits(1), 1e-12);
+}
+
 TEST(Ism, FastEqualsNaiveOnProfileModelEveryTarget) {
     ap::models::ProfileModelOptions o;
     o.input_length = 200;
@@ -192,10 +200,15 @@ TEST(Ism, FastResultsDoNotDependOnBatch) {
     const auto x = ap::testing::one_hot_with_n(B, L, 16, {{2, 5}});
     const at::Inputs<double> in{T3(x.data(), B, L, 4)};
     const auto ref = run(model, in, at::Target::logits(), at::IsmAlgorithm::fast, 64);
+    const double scale = max_abs(ref.delta);
+    ASSERT_GT(scale, 1e-6);
     for (Index batch : {1, 7, 1000}) {
+        // Windows depend only on the model and the position, not on the pass; stacking
+        // the windows of a pass into one GEMM may change the last bit (as the project's
+        // other methods, equal to 1e-12 of the largest effect).
         const auto s = run(model, in, at::Target::logits(), at::IsmAlgorithm::fast, batch);
-        EXPECT_EQ(s.delta, ref.delta) << "batch " << batch;
-        EXPECT_EQ(s.hypothetical, ref.hypothetical) << "batch " << batch;
+        EXPECT_LE(relative_difference(s.delta, ref.delta), 1e-12) << "batch " << batch;
+        EXPECT_LE(relative_difference(s.hypothetical, ref.hypothetical), 1e-12) << "batch " << batch;
         EXPECT_EQ(s.value, ref.value) << "batch " << batch;
     }
 }

@@ -168,6 +168,7 @@ public:
             const ConstTensor out = model_.output(target_.output());
             const auto seed = model_.output_gradient(target_.output());
             seeds_.assign(seed.data, seed.data + seed.size());
+            tail_gradients();
             const Index n = out.dim1 * out.dim2;
             for (Index e = 0; e < E; ++e) {
                 Scalar f = 0;
@@ -231,6 +232,34 @@ private:
                 if (s >= 0) needed_[static_cast<std::size_t>(s)] = 1;
             }
         }
+        // The affine tail: needed nodes whose layer is affine (eval mode) and whose needed
+        // consumers are all in the tail. f is affine in the tail's inputs, so the effect of
+        // a mutant is <G, h' - h> summed over the frontier (the changed sources of the tail,
+        // or the output when it is not in the tail), with G = df/dh computed once per
+        // example by a backward through the tail; the tail itself is never recomputed.
+        tail_.assign(static_cast<std::size_t>(N), 0);
+        std::vector<char> feeds_other(static_cast<std::size_t>(N), 0);  // has a needed consumer outside the tail
+        for (int i = N - 1; i >= 0; --i) {
+            if (!needed_[static_cast<std::size_t>(i)]) continue;
+            tail_[static_cast<std::size_t>(i)] =
+                !feeds_other[static_cast<std::size_t>(i)] && model_.layer(i).deeplift_rule() == nn::DeepLiftRule::affine;
+            if (tail_[static_cast<std::size_t>(i)]) continue;
+            for (const nn::NodeId& id : model_.node_sources(i)) {
+                const int src = nn::Model<Scalar>::source_index(id);
+                if (src >= 0) feeds_other[static_cast<std::size_t>(src)] = 1;
+            }
+        }
+        frontier_.clear();
+        auto add_frontier = [&](int src) {
+            if (src < -1 || (src >= 0 && tail_[static_cast<std::size_t>(src)])) return;
+            if (std::find(frontier_.begin(), frontier_.end(), src) == frontier_.end()) frontier_.push_back(src);
+        };
+        if (!tail_[static_cast<std::size_t>(output_)]) add_frontier(output_);
+        for (int i = 0; i < N; ++i)
+            if (tail_[static_cast<std::size_t>(i)])
+                for (const nn::NodeId& id : model_.node_sources(i)) add_frontier(nn::Model<Scalar>::source_index(id));
+        node_grad_.assign(static_cast<std::size_t>(N), std::vector<Scalar>());
+
         // The sequence: a window of one position at p.
         sequence_.state = State::window;
         sequence_.length = L;
@@ -240,7 +269,7 @@ private:
         for (Index p = 0; p < L; ++p) sequence_.start[static_cast<std::size_t>(p)] = p;
 
         for (int i = 0; i < N; ++i) {
-            if (!needed_[static_cast<std::size_t>(i)]) continue;
+            if (!needed_[static_cast<std::size_t>(i)] || tail_[static_cast<std::size_t>(i)]) continue;
             NodePlan& n = nodes_[static_cast<std::size_t>(i)];
             const nn::Shape os = model_.output_shape(i), is = model_.node_input_shape(i);
             n.length = os.length;
@@ -401,7 +430,7 @@ private:
         }
         const int N = static_cast<int>(model_.node_count());
         for (int i = 0; i < N; ++i) {
-            if (!needed_[static_cast<std::size_t>(i)]) continue;
+            if (!needed_[static_cast<std::size_t>(i)] || tail_[static_cast<std::size_t>(i)]) continue;
             NodePlan& n = nodes_[static_cast<std::size_t>(i)];
             if (n.op == Op::none) continue;
             nn::Layer<Scalar>& layer = model_.layer(i);
@@ -451,22 +480,62 @@ private:
                                   Tensor(n.data.data() + r * out_size, 1, n.length, n.channels), nn::Mode::eval);
             }
         }
-        // change = <S, out(mutant) - out(x)> over the recomputed output positions.
+        // change = sum over the frontier of <G, h(mutant) - h(x)> over the recomputed positions.
         change_.assign(static_cast<std::size_t>(R), Scalar(0));
-        const NodePlan& o = nodes_[static_cast<std::size_t>(output_)];
-        if (o.state == State::unchanged) return;
-        const ConstTensor cached = model_.node_output(output_);
-        const Index K = o.channels, width = o.state == State::window ? o.width : o.length;
+        for (const int src : frontier_) {
+            const NodePlan* fp = plan_of(src);
+            if (fp->state == State::unchanged) continue;
+            const ConstTensor cached = src == -1 ? (*chunk_inputs_)[0] : model_.node_output(src);
+            const Scalar* G = src == -1 ? sequence_grad_.data() : node_grad_[static_cast<std::size_t>(src)].data();
+            const Index K = fp->channels, width = fp->state == State::window ? fp->width : fp->length;
 #pragma omp parallel for schedule(static) if (R > 1)
-        for (Index r = 0; r < R; ++r) {
-            const Row& row = rows_[static_cast<std::size_t>(first + r)];
-            const Index t0 = o.state == State::window ? o.start[static_cast<std::size_t>(row.position)] : 0;
-            const Scalar* y = o.data.data() + r * width * K;
-            const Scalar* y0 = cached.slice(row.example) + t0 * K;
-            const Scalar* S = seeds_.data() + (row.example * o.length + t0) * K;
-            Scalar sum = 0;
-            for (Index e = 0; e < width * K; ++e) sum += S[e] * (y[e] - y0[e]);
-            change_[static_cast<std::size_t>(r)] = sum;
+            for (Index r = 0; r < R; ++r) {
+                const Row& row = rows_[static_cast<std::size_t>(first + r)];
+                const Index t0 = fp->state == State::window ? fp->start[static_cast<std::size_t>(row.position)] : 0;
+                const Scalar* y = fp->data.data() + r * width * K;
+                const Scalar* y0 = cached.slice(row.example) + t0 * K;
+                const Scalar* g = G + (row.example * fp->length + t0) * K;
+                Scalar sum = 0;
+                for (Index e = 0; e < width * K; ++e) sum += g[e] * (y[e] - y0[e]);
+                change_[static_cast<std::size_t>(r)] += sum;
+            }
+        }
+    }
+
+    /// G = df/dh of the frontier for the cached examples: the seed S at the output, then the
+    /// layers' ordinary backward through the tail, in reverse order (consumers first), split
+    /// over sources as the model's backward does. No-op without a tail (G of the output = S).
+    void tail_gradients() {
+        const int N = static_cast<int>(model_.node_count());
+        const Index E = model_.batch_size();
+        auto buffer = [&](int i) -> std::vector<Scalar>& {
+            std::vector<Scalar>& g = i == -1 ? sequence_grad_ : node_grad_[static_cast<std::size_t>(i)];
+            const nn::Shape sh = i == -1 ? model_.input_shape(0) : model_.output_shape(i);
+            g.assign(static_cast<std::size_t>(E * sh.length * sh.channels), Scalar(0));
+            return g;
+        };
+        for (const int src : frontier_) buffer(src);
+        for (int i = 0; i < N; ++i)
+            if (tail_[static_cast<std::size_t>(i)]) buffer(i);
+        node_grad_[static_cast<std::size_t>(output_)] = seeds_;
+        for (int i = N - 1; i >= 0; --i) {
+            if (!tail_[static_cast<std::size_t>(i)]) continue;
+            const nn::Shape is = model_.node_input_shape(i), os = model_.output_shape(i);
+            reserve(slab_, E * is.length * is.channels);
+            const Tensor g_in(slab_.data(), E, is.length, is.channels);
+            model_.layer(i).backward(model_.node_input_tensor(i), model_.node_output(i),
+                                     ConstTensor(node_grad_[static_cast<std::size_t>(i)].data(), E, os.length, os.channels),
+                                     g_in);
+            const auto sources = model_.node_sources(i);
+            for (std::size_t k = 0; k < sources.size(); ++k) {
+                const int src = nn::Model<Scalar>::source_index(sources[k]);
+                if (src < -1) continue;  // auxiliary inputs do not change
+                std::vector<Scalar>& g = src == -1 ? sequence_grad_ : node_grad_[static_cast<std::size_t>(src)];
+                const Index Cs = src == -1 ? model_.input_shape(0).channels : model_.output_shape(src).channels;
+                const Index off = model_.node_source_offset(i, k);
+                for (Index e = 0; e < E * is.length; ++e)
+                    for (Index c = 0; c < Cs; ++c) g[static_cast<std::size_t>(e * Cs + c)] += g_in.data[e * is.channels + off + c];
+            }
         }
     }
 
@@ -474,7 +543,10 @@ private:
     Target target_;
     std::string reason_;
     int output_ = 0;
-    std::vector<char> needed_;
+    std::vector<char> needed_, tail_;
+    std::vector<int> frontier_;                   // sources whose change enters f linearly
+    std::vector<std::vector<Scalar>> node_grad_;  // df/dh of tail and frontier nodes (cached examples)
+    std::vector<Scalar> sequence_grad_;           // df/dx when the sequence is on the frontier
     std::vector<NodePlan> nodes_;
     NodePlan sequence_;
     // per chunk / pass
