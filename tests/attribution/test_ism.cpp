@@ -11,6 +11,7 @@
 
 #include "attrprior/attribution/gradient.hpp"
 #include "attrprior/attribution/ism.hpp"
+#include "attrprior/nn/dropout.hpp"
 #include "../support/attribution_models.hpp"
 
 namespace ap = attrprior;
@@ -121,6 +122,31 @@ TEST(Ism, FastEqualsNaiveOnOverlappingMaxPools) {
     const auto x = ap::testing::one_hot_with_n(B, L, 12, {{2, 39}, {2, 3}});
     expect_fast_equals_naive(model, {T3(x.data(), B, L, 4)}, at::Target::logits(), 1e-12);
     expect_fast_equals_naive(model, {T3(x.data(), B, L, 4)}, at::Target::logits(0), 1e-12);
+}
+
+TEST(Ism, FastEqualsNaiveWithStridesDilationsAndDropout) {
+    // Conv1d(16, k 4, stride 3) -> ReLU -> Dropout (eval: identity) -> Conv1d(16, k 3,
+    // dilation 2, stride 2) -> ReLU -> Conv1d(4, k 2, stride 2, dilation 3) -> ReLU ->
+    // MaxPool1d(3, 2) -> Flatten -> Linear(3) -> ReLU -> Linear(2), all valid: windows
+    // through strides that do not divide the intervals, and both of Conv1d's window paths
+    // (stacked im2col for >= 16 output channels, per-window GEMMs below).
+    ap::nn::Model<double> m(ap::nn::Shape{121, 4});
+    m.add("conv1", std::make_unique<ap::nn::Conv1d<double>>(ap::nn::Conv1dOptions{0, 16, 4, 3, 1, ap::nn::Padding::valid, true}));
+    m.add(ap::nn::relu<double>());
+    m.add(ap::nn::dropout<double>(0.3));
+    m.add("conv2", std::make_unique<ap::nn::Conv1d<double>>(ap::nn::Conv1dOptions{0, 16, 3, 2, 2, ap::nn::Padding::valid, true}));
+    m.add(ap::nn::relu<double>());
+    m.add("conv3", std::make_unique<ap::nn::Conv1d<double>>(ap::nn::Conv1dOptions{0, 4, 2, 2, 3, ap::nn::Padding::valid, true}));
+    m.add(ap::nn::relu<double>());
+    m.add(ap::nn::max_pool1d<double>(3, 2));
+    m.add(ap::nn::flatten<double>());
+    m.add("fc1", ap::nn::linear<double>(3));
+    m.add(ap::nn::relu<double>());
+    m.add("fc2", ap::nn::linear<double>(2));
+    m.compile(9);
+    const Index B = 2, L = 121;
+    const auto x = ap::testing::one_hot_with_n(B, L, 20, {{1, 120}});
+    expect_fast_equals_naive(m, {T3(x.data(), B, L, 4)}, at::Target::logits(), 1e-12);
 }
 
 TEST(Ism, FastEqualsNaiveThroughGlobalPoolsAndConcat) {

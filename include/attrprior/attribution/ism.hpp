@@ -11,13 +11,14 @@
 //          also hold the rows of their examples;
 //   fast   (default) one forward per example caches every node; a mutant then recomputes
 //          only the positions of each node its substitution can reach (a window that
-//          follows the layers' reach()), reading cached values outside it, and finishes
-//          the global layers exactly (GlobalAveragePool1d / PositionSum by the windowed
-//          difference, anything after a global layer by an ordinary forward of the
-//          mutant's small dense features). delta = <S, outputs(mutant) - outputs(x)> over
-//          the changed output positions. A model it cannot handle (a layer without a
-//          declared reach, or without forward_window, on the windowed part) runs naive;
-//          IsmScores::algorithm says which one ran.
+//          follows the layers' reach()), reading cached values outside it. The affine
+//          tail of the model (e.g. the profile model's heads) is not recomputed: f is
+//          affine in the tail's inputs, so delta = <G, h(mutant) - h(x)> with G = df/dh
+//          from one backward per example. Global layers before the tail are finished
+//          exactly (GlobalAveragePool1d / PositionSum by the windowed difference, the rest
+//          by an ordinary forward of the mutant's small dense features). A model it
+//          cannot handle (a layer without a declared reach, or without forward_window, on
+//          the windowed part) runs naive; IsmScores::algorithm says which one ran.
 #pragma once
 
 #include <algorithm>
@@ -122,23 +123,27 @@ inline Index ceil_div(Index a, Index b) { return -floor_div(-a, b); }
 
 /// Fast (windowed) ISM of one model and target (docs/attribution.md, "ISM").
 ///
-/// Plan (once per call): every node that feeds the target's output gets a state for a
-/// mutant at sequence position p:
+/// Plan (once per call). The affine tail: nodes the target depends on whose layer is
+/// affine in eval mode (DeepLiftRule::affine) and whose consumers are all in the tail; its
+/// changed sources (or the output, when not affine) form the frontier, and
+/// f(mutant) - f(x) = sum over the frontier of <G, h(mutant) - h(x)>, G = df/dh by one
+/// backward through the tail per example. Every other node the target depends on gets a
+/// state for a mutant at sequence position p:
 ///   unchanged  no source depends on the sequence: the cached output is exact;
 ///   window     local layer, all changed sources windowed: only output positions
 ///              [start[p], start[p] + width) are recomputed (forward_window on the input
 ///              positions they read: windowed source values inside the sources' windows,
 ///              cached values outside, zeros beyond the input);
-///   full       the whole output is recomputed per mutant: a global layer (the dense
-///              tail), or any layer with a full source. GlobalAveragePool1d and PositionSum
-///              on windowed sources are updated exactly: cached output + scale * sum over
-///              the input window of (mutant - cached) input.
+///   full       the whole output is recomputed per mutant: a global layer, or any layer
+///              with a full source, by its forward (one row at a time). GlobalAveragePool1d
+///              and PositionSum on windowed sources are updated exactly instead: cached
+///              output + scale * sum over the input window of (mutant - cached) input.
 /// The window of a node is the hull of its windowed sources' windows mapped through the
 /// layer's reach, [ceil((lo + P - d(k-1)) / s), floor((hi + P) / s)], clipped to the
 /// output; its width is the largest over every p, and the window is shifted to lie inside
 /// the output. Widths and starts depend only on the model and p, and each mutant row is
-/// computed on its own (full layers run one row at a time), so results do not depend on
-/// how mutants are batched.
+/// computed on its own (up to the blocking of Conv1d's GEMMs), so results do not depend on
+/// how mutants are batched beyond round-off.
 template <class Scalar>
 class FastIsm {
 public:
