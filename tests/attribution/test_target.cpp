@@ -7,6 +7,7 @@
 
 #include "attrprior/attribution/deeplift.hpp"
 #include "attrprior/attribution/gradient.hpp"
+#include "attrprior/attribution/ism.hpp"
 #include "attrprior/attribution/target.hpp"
 #include "attrprior/train/profile.hpp"
 #include "attrprior/train/step.hpp"
@@ -92,4 +93,36 @@ TEST(Target, BpnetLiteProfileTargetGradientAndDeepLiftAreConsistent) {
         EXPECT_EQ(dl.warnings, 0);
         for (Index p = 0; p < B * 3; ++p) EXPECT_NE(dl.value[static_cast<std::size_t>(p / 3)], dl.reference_value[static_cast<std::size_t>(p)]);
     }
+}
+
+TEST(Target, IsmOfTheBpnetLiteTargetRunsNaiveAndSaysWhy) {
+    ap::models::ProfileModelOptions o;
+    o.input_length = 120;
+    o.filters = 4;
+    o.dilations = {2, 4};
+    o.first_kernel = 5;
+    o.profile_kernel = 11;
+    o.output_length = o.input_length - ap::models::profile_trimmed_positions(o);
+    auto model = ap::models::make_profile_model<double>(o, 9);
+    const Index L = o.input_length;
+    auto x = ap::testing::one_hot_with_n(1, L, 5);
+    const ap::nn::Shape cs = model.input_shape(1);
+    std::vector<double> control(static_cast<std::size_t>(cs.length * cs.channels), 1.0);
+    const ap::attribution::Inputs<double> inputs{T3(x.data(), 1, L, 4), T3(control.data(), 1, cs.length, cs.channels)};
+    at::IsmOptions io;
+    io.start = 50;
+    io.end = 53;
+    const auto s = at::ism(model, inputs, at::Target::bpnet_lite(), io);
+    EXPECT_EQ(s.algorithm, at::IsmAlgorithm::naive);
+    EXPECT_NE(s.fallback_reason.find("not a linear readout"), std::string::npos) << s.fallback_reason;
+    // The deltas are differences of the target's value at the mutants.
+    const double fx = at::gradient_times_input(model, inputs, at::Target::bpnet_lite()).value[0];
+    for (Index i = 50; i < 53; ++i)
+        for (Index c = 0; c < 4; ++c) {
+            std::vector<double> m = x;
+            for (Index k = 0; k < 4; ++k) m[static_cast<std::size_t>(i * 4 + k)] = k == c ? 1.0 : 0.0;
+            const ap::attribution::Inputs<double> mi{T3(m.data(), 1, L, 4), inputs[1]};
+            const double fm = at::gradient_times_input(model, mi, at::Target::bpnet_lite()).value[0];
+            EXPECT_NEAR(s.delta[static_cast<std::size_t>(i * 4 + c)], fm - fx, 1e-12);
+        }
 }

@@ -10,6 +10,7 @@
 #include "attrprior/models/binary.hpp"
 #include "attrprior/models/profile.hpp"
 #include "attrprior/nn/activation.hpp"
+#include "attrprior/nn/channels.hpp"
 #include "attrprior/nn/conv1d.hpp"
 #include "attrprior/nn/flatten.hpp"
 #include "attrprior/nn/linear.hpp"
@@ -55,6 +56,24 @@ inline nn::Model<double> maxpool_model(std::uint64_t seed = 2) {
     m.add("fc1", nn::linear<double>(3));
     m.add(nn::relu<double>());
     m.add("fc2", nn::linear<double>(2));
+    m.compile(seed);
+    return m;
+}
+
+/// Global pools followed by a nonlinearity (so fast ISM updates them by their windowed
+/// difference instead of folding them into an affine tail): Conv1d(6, k 7, same) -> ReLU
+/// -> Conv1d(5, k 3, dilation 3, same) -> ReLU, then concat(GlobalAveragePool1d,
+/// PositionSum) -> ReLU -> Linear(2). Input length 50.
+inline nn::Model<double> pooled_model(std::uint64_t seed = 6) {
+    nn::Model<double> m(nn::Shape{50, 4});
+    m.add("conv1", nn::conv1d<double>(6, 7, nn::Padding::same));
+    m.add(nn::relu<double>());
+    m.add("conv2", nn::conv1d<double>(5, 3, nn::Padding::same, 3));
+    const nn::NodeId h = m.add(nn::relu<double>());
+    const nn::NodeId mean = m.add(nn::global_average_pool1d<double>(), h);
+    const nn::NodeId total = m.add(nn::position_sum<double>(), h);
+    m.add(nn::relu<double>(), nn::concat({mean, total}));
+    m.add("fc", nn::linear<double>(2));
     m.compile(seed);
     return m;
 }

@@ -130,6 +130,13 @@ private:
                     ")");
         }
     }
+
+public:
+    /// Fast ISM (docs/attribution.md, "ISM"): pointwise, so a window is the eval forward.
+    bool forward_window(ConstTensor in, Tensor out) override {
+        forward(in, out, Mode::eval);
+        return true;
+    }
 };
 
 /// `model.add(nn::relu())`.

@@ -526,6 +526,13 @@ private:
     std::vector<Scalar> partial_;  // per-example (or per-row-index) sums
     std::vector<Scalar> totals_;   // reduced sums
     Array c0_, c1_, c2_, c3_, c4_; // per-channel coefficients, C each
+
+public:
+    /// Fast ISM (docs/attribution.md, "ISM"): pointwise, so a window is the eval forward.
+    bool forward_window(ConstTensor in, Tensor out) override {
+        forward(in, out, Mode::eval);
+        return true;
+    }
 };
 
 /// A BatchNorm1d whose channel count comes from the model: `model.add("bn", nn::batchnorm1d())`.

@@ -48,6 +48,13 @@ public:
 
 private:
     Index begin_, count_;
+
+public:
+    /// Fast ISM (docs/attribution.md, "ISM"): pointwise, so a window is the eval forward.
+    bool forward_window(ConstTensor in, Tensor out) override {
+        forward(in, out, Mode::eval);
+        return true;
+    }
 };
 
 template <class Scalar>

@@ -299,6 +299,73 @@ private:
     std::vector<std::vector<Scalar>> scratch_;
     std::vector<Matrix> accum_;
     Matrix bias_accum_;
+
+public:
+    /// Fast ISM (docs/attribution.md, "ISM"): the valid convolution (the layer's stride and
+    /// dilation, no padding: the caller wrote the zero pads into the window) of every row
+    /// of `in`. Windows are short (tens to hundreds of positions), so with many output
+    /// channels the im2col rows of all windows are stacked and multiplied by the packed
+    /// weights in blocks of kWindowBlock rows (per-thread scratch); with few output
+    /// channels (a profile head), where copying im2col rows would cost as much as the
+    /// product, each window is one GEMM on its strided view (per tap when dilated).
+    bool forward_window(ConstTensor in, Tensor out) override {
+        const Index R = in.dim0, m = out.dim1, Cin = o_.in_channels, Cout = o_.out_channels, k = o_.kernel_size;
+        const Index K = k * Cin, rows = R * m, st = o_.stride * Cin;
+        require(out.dim0 == R && in.dim2 == Cin && out.dim2 == Cout &&
+                    in.dim1 == (m - 1) * o_.stride + o_.dilation * (k - 1) + 1,
+                "Conv1d::forward_window", "input", in.shape_string(), "does not hold the windows of output ",
+                out.shape_string());
+        pack_weights();
+        const Eigen::Map<const RowVector> bias_row(params_ + weight_size(), Cout);
+        if (Cout < 16) {
+#pragma omp parallel for schedule(static) if (R > 1)
+            for (Index r = 0; r < R; ++r) {
+                const Scalar* x = in.slice(r);
+                MatrixMap y(out.slice(r), m, Cout);
+                if (o_.dilation == 1) {
+                    y.noalias() = StridedMap(x, m, K, Eigen::OuterStride<>(st)) * packed_;
+                } else {
+                    y.setZero();
+                    for (Index j = 0; j < k; ++j)
+                        y.noalias() += StridedMap(x + j * o_.dilation * Cin, m, Cin, Eigen::OuterStride<>(st)) *
+                                       packed_.block(j * Cin, 0, Cin, Cout);
+                }
+                if (o_.bias) y.rowwise() += bias_row;
+            }
+            return true;
+        }
+        const std::size_t threads = static_cast<std::size_t>(omp_get_max_threads());
+        if (window_cols_.size() < threads) window_cols_.resize(threads);
+        for (auto& w : window_cols_)
+            if (static_cast<Index>(w.size()) < kWindowBlock * K) w.resize(static_cast<std::size_t>(kWindowBlock * K));
+#pragma omp parallel
+        {
+            const Index T = omp_get_num_threads(), id = omp_get_thread_num();
+            Scalar* cols = window_cols_[static_cast<std::size_t>(id)].data();
+            const Index first = rows * id / T, last = rows * (id + 1) / T;
+            for (Index b0 = first; b0 < last; b0 += kWindowBlock) {
+                const Index nb = std::min(kWindowBlock, last - b0);
+                for (Index e = 0; e < nb; ++e) {  // im2col row of (window r, position t)
+                    const Scalar* x = in.slice((b0 + e) / m) + ((b0 + e) % m) * st;
+                    Scalar* c = cols + e * K;
+                    if (o_.dilation == 1) {
+                        std::copy(x, x + K, c);
+                    } else {
+                        for (Index j = 0; j < k; ++j)
+                            std::copy(x + j * o_.dilation * Cin, x + (j * o_.dilation + 1) * Cin, c + j * Cin);
+                    }
+                }
+                MatrixMap y(out.data + b0 * Cout, nb, Cout);
+                y.noalias() = MatrixMap(cols, nb, K) * packed_;
+                if (o_.bias) y.rowwise() += bias_row;
+            }
+        }
+        return true;
+    }
+
+private:
+    static constexpr Index kWindowBlock = 256;           // im2col rows per GEMM in forward_window
+    std::vector<std::vector<Scalar>> window_cols_;  // per-thread im2col scratch of forward_window
 };
 
 /// A Conv1d whose in_channels comes from the model it is added to, e.g.

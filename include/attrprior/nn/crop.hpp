@@ -93,6 +93,16 @@ private:
 
     Index output_length_;
     Index input_length_ = 0;  // from infer_input_shape (the model's input length of this node)
+
+public:
+    /// Fast ISM (docs/attribution.md, "ISM"): output t is input t + offset, and the caller
+    /// already shifted the window by the offset (reach().left_pad), so this is a copy.
+    bool forward_window(ConstTensor in, Tensor out) override {
+        require(in.size() == out.size(), "Crop1d::forward_window", "output", out.shape_string(),
+                "must have the input's shape ", in.shape_string());
+        std::copy(in.data, in.data + in.size(), out.data);
+        return true;
+    }
 };
 
 /// `model.add(nn::crop1d(1000))`: the central output_length positions.

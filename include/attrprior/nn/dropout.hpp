@@ -143,6 +143,16 @@ private:
     std::uint64_t seed_ = 0, step_ = 0;
     Mode mode_ = Mode::train;
     bool forwarded_ = false;
+
+public:
+    /// Fast ISM (docs/attribution.md, "ISM"): the identity in eval mode (the layer's mode
+    /// is left as it is).
+    bool forward_window(ConstTensor in, Tensor out) override {
+        require(in.size() == out.size(), "Dropout::forward_window", "output", out.shape_string(),
+                "must have the input's shape ", in.shape_string());
+        std::copy(in.data, in.data + in.size(), out.data);
+        return true;
+    }
 };
 
 /// `model.add(nn::dropout(0.2))`.

@@ -160,6 +160,16 @@ public:
     }
     /// Which input positions each output position reads (see Reach). Default: unknown.
     virtual Reach reach() const { return Reach{}; }
+
+    // ---- fast ISM (docs/attribution.md, "ISM") -------------------------------------------
+    /// The layer's local map (reach() local) on a window of positions, eval mode: per row,
+    /// `in` holds the n = (m - 1) * stride + dilation * (kernel - 1) + 1 consecutive input
+    /// positions that the m = out.dim1 consecutive output positions read (the caller has
+    /// written zeros where they fall outside the input: the layer adds no padding), and
+    /// `out` receives those m positions. Returns false, writing nothing, when the layer has
+    /// no such pass (fast ISM then runs full forwards). May overwrite the caches of the
+    /// latest forward, as a forward would.
+    virtual bool forward_window(ConstTensor /*in*/, Tensor /*out*/) { return false; }
 };
 
 /// Checks a tensor's per-example shape against the expected one.

@@ -221,6 +221,29 @@ private:
     Index kernel_, stride_;
     std::vector<std::int32_t> argmax_;  // B x L_out x C input positions, from the last forward
     Index cached_batch_ = -1, cached_length_ = 0, cached_channels_ = 0;
+
+public:
+    /// Fast ISM (docs/attribution.md, "ISM"): the max of every window of the rows of `in`
+    /// (no padding, as forward; NaN and ties as forward). Leaves the argmax cache alone.
+    bool forward_window(ConstTensor in, Tensor out) override {
+        const Index R = in.dim0, C = in.dim2, m = out.dim1, k = kernel_, st = stride_;
+        require(out.dim0 == R && out.dim2 == C && in.dim1 == (m - 1) * st + k, "MaxPool1d::forward_window",
+                "input", in.shape_string(), "does not hold the windows of output ", out.shape_string());
+#pragma omp parallel for schedule(static) if (R > 1 && R * m * k * C >= kParallelWork)
+        for (Index r = 0; r < R; ++r) {
+            for (Index t = 0; t < m; ++t) {
+                const Scalar* x = in.slice(r) + t * st * C;
+                Scalar* y = out.slice(r) + t * C;
+                for (Index c = 0; c < C; ++c) y[c] = x[c];
+                for (Index j = 1; j < k; ++j)
+                    for (Index c = 0; c < C; ++c) {
+                        const Scalar v = x[j * C + c];
+                        y[c] = (v > y[c]) || (v != v) ? v : y[c];
+                    }
+            }
+        }
+        return true;
+    }
 };
 
 /// Mean over positions, B x L x C -> B x 1 x C, kind "GlobalAveragePool1d".
