@@ -19,14 +19,7 @@ using ap::Index;
 using T3 = ap::ConstTensor3<double>;
 
 TEST(Target, ProfileSeedsEqualTheTrainingTargetAndStayFrozen) {
-    ap::models::ProfileModelOptions o;
-    o.input_length = 120;
-    o.filters = 4;
-    o.dilations = {2, 4};
-    o.first_kernel = 5;
-    o.profile_kernel = 11;
-    o.tasks = 2;
-    o.output_length = o.input_length - ap::models::profile_trimmed_positions(o);
+    const ap::models::ProfileModelOptions o = ap::testing::tiny_profile_options(2);
     auto model = ap::models::make_profile_model<double>(o, 7);
     const Index B = 2, L = o.input_length;
     const auto x = ap::testing::one_hot_with_n(B, L, 3);
@@ -53,14 +46,7 @@ TEST(Target, ProfileSeedsEqualTheTrainingTargetAndStayFrozen) {
 }
 
 TEST(Target, BpnetLiteProfileTargetGradientAndDeepLiftAreConsistent) {
-    ap::models::ProfileModelOptions o;
-    o.input_length = 120;
-    o.filters = 4;
-    o.dilations = {2, 4};
-    o.first_kernel = 5;
-    o.profile_kernel = 11;
-    o.tasks = 2;
-    o.output_length = o.input_length - ap::models::profile_trimmed_positions(o);
+    const ap::models::ProfileModelOptions o = ap::testing::tiny_profile_options(2);
     auto model = ap::models::make_profile_model<double>(o, 9);
     const Index B = 2, L = o.input_length;
     auto x = ap::testing::one_hot_with_n(B, L, 5);
@@ -96,13 +82,7 @@ TEST(Target, BpnetLiteProfileTargetGradientAndDeepLiftAreConsistent) {
 }
 
 TEST(Target, IsmOfTheBpnetLiteTargetRunsNaiveAndSaysWhy) {
-    ap::models::ProfileModelOptions o;
-    o.input_length = 120;
-    o.filters = 4;
-    o.dilations = {2, 4};
-    o.first_kernel = 5;
-    o.profile_kernel = 11;
-    o.output_length = o.input_length - ap::models::profile_trimmed_positions(o);
+    const ap::models::ProfileModelOptions o = ap::testing::tiny_profile_options(1);
     auto model = ap::models::make_profile_model<double>(o, 9);
     const Index L = o.input_length;
     auto x = ap::testing::one_hot_with_n(1, L, 5);

@@ -91,4 +91,18 @@ inline nn::Model<double> binary_model_double(Index L = 201, std::uint64_t seed =
     return m;
 }
 
+/// The profile preset at input length 120 (4 filters, dilations 2 and 4, kernels 5 and
+/// 11), `tasks` tasks x 2 strands with matched controls.
+inline models::ProfileModelOptions tiny_profile_options(Index tasks = 1) {
+    models::ProfileModelOptions o;
+    o.input_length = 120;
+    o.filters = 4;
+    o.dilations = {2, 4};
+    o.first_kernel = 5;
+    o.profile_kernel = 11;
+    o.tasks = tasks;
+    o.output_length = o.input_length - models::profile_trimmed_positions(o);
+    return o;
+}
+
 }  // namespace attrprior::testing

@@ -66,10 +66,7 @@ DeepLiftScores<Scalar> deeplift(nn::Model<Scalar>& model, const Inputs<Scalar>& 
             "; DeepLIFT needs a rule for every layer (docs/attribution.md), use ism or integrated_gradients");
     const ConstTensor3<Scalar> x = inputs[0];
     const Index B = x.dim0, L = x.dim1, C = x.dim2;
-    require(K >= 1, where, "references per example", K, "must be >= 1");
-    require(references.dim0 == B * K && references.dim1 == L && references.dim2 == C, where, "references",
-            references.shape_string(), "must be [", B * K, ", ", L, ", ", C, "] (K = ", K, " per example)");
-    require_all_finite(where, "references", references);
+    detail::check_rows_per_example(where, "references", references, x, K);
 
     DeepLiftScores<Scalar> out;
     out.resize(B, L, C);

@@ -107,10 +107,7 @@ IntegratedGradientsScores<Scalar> integrated_gradients(nn::Model<Scalar>& model,
     detail::check_inputs(model, inputs, target, where);
     const ConstTensor3<Scalar> x = inputs[0];
     const Index B = x.dim0, L = x.dim1, C = x.dim2, n = options.steps;
-    require(K >= 1, where, "baselines per example", K, "must be >= 1");
-    require(baselines.dim0 == B * K && baselines.dim1 == L && baselines.dim2 == C, where, "baselines",
-            baselines.shape_string(), "must be [", B * K, ", ", L, ", ", C, "]");
-    require_all_finite(where, "baselines", baselines);
+    detail::check_rows_per_example(where, "baselines", baselines, x, K);
     std::vector<double> alpha, weight;
     quadrature(options.rule, n, alpha, weight);
 
@@ -232,10 +229,7 @@ ExpectedGradientsScores<Scalar> expected_gradients(nn::Model<Scalar>& model, con
     detail::check_inputs(model, inputs, target, where);
     const ConstTensor3<Scalar> x = inputs[0];
     const Index B = x.dim0, L = x.dim1, C = x.dim2, S = options.samples;
-    require(K >= 1, where, "background rows per example", K, "must be >= 1");
-    require(background.dim0 == B * K && background.dim1 == L && background.dim2 == C, where, "background",
-            background.shape_string(), "must be [", B * K, ", ", L, ", ", C, "]");
-    require_all_finite(where, "background", background);
+    detail::check_rows_per_example(where, "background", background, x, K);
     ExpectedGradientsScores<Scalar> out;
     out.resize(B, L, C);
     out.samples = S;

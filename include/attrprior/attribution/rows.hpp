@@ -47,6 +47,17 @@ void check_inputs(const nn::Model<Scalar>& model, const Inputs<Scalar>& inputs, 
     target.validate(model);
 }
 
+/// Checks K rows per example (references, baselines, background: row b * K + k) against
+/// x's shape, and that they are finite.
+template <class Scalar>
+void check_rows_per_example(const char* where, const char* name, ConstTensor3<Scalar> rows, ConstTensor3<Scalar> x,
+                            Index K) {
+    require(K >= 1, where, name, K, "per example must be >= 1");
+    require(rows.dim0 == x.dim0 * K && rows.dim1 == x.dim1 && rows.dim2 == x.dim2, where, name, rows.shape_string(),
+            "must be [", x.dim0 * K, ", ", x.dim1, ", ", x.dim2, "] (", K, " per example, row b * K + k)");
+    require_all_finite(where, name, rows);
+}
+
 template <class Scalar>
 class RowBatch {
 public:

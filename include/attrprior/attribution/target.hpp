@@ -147,12 +147,7 @@ struct Target {
         Scalar mean, max, total;
         bpnet_lite_moments(z, O, K, mean, max, total);
         const auto [first, last] = channel_range(K);
-        Scalar expected_u = 0;  // sum_i u_i p_i
-        for (Index o = 0; o < O; ++o)
-            for (Index k = first; k < last; ++k) {
-                const Scalar u = z[o * K + k] - mean;
-                expected_u += u * std::exp(u - max) / total;
-            }
+        const Scalar expected_u = bpnet_lite_value(z, O, K);  // sum_i u_i p_i = f
         Scalar gmean = 0;
         for (Index o = 0; o < O; ++o)
             for (Index k = first; k < last; ++k) {
@@ -173,12 +168,7 @@ struct Target {
         bpnet_lite_moments(zx, O, K, mx, maxx, tx);
         bpnet_lite_moments(zr, O, K, mr, maxr, tr);
         const auto [first, last] = channel_range(K);
-        Scalar expected_u = 0;  // for the fallback df/du at x
-        for (Index o = 0; o < O; ++o)
-            for (Index k = first; k < last; ++k) {
-                const Scalar u = zx[o * K + k] - mx;
-                expected_u += u * std::exp(u - maxx) / tx;
-            }
+        const Scalar expected_u = bpnet_lite_value(zx, O, K);  // for the fallback df/du at x
         Scalar mmean = 0;
         for (Index o = 0; o < O; ++o)
             for (Index k = first; k < last; ++k) {
