@@ -201,12 +201,16 @@ TEST(DeepShap, AveragesDeepLiftOverSeededShufflesAndFlagsDegenerateExamples) {
     EXPECT_EQ(s.references, 5);
     EXPECT_EQ(s.degenerate, (std::vector<char>{0, 0, 1}));
     EXPECT_EQ(s.warnings, 0);
-    for (Index e = 0; e < L * 4; ++e) EXPECT_EQ(s.projected[static_cast<std::size_t>(2 * L * 4 + e)], 0.0);
+    for (Index e = 0; e < L * 4; ++e) {
+        EXPECT_EQ(s.projected[static_cast<std::size_t>(2 * L * 4 + e)], 0.0);
+        EXPECT_EQ(s.hypothetical[static_cast<std::size_t>(2 * L * 4 + e)], 0.0);  // not the gradient fallback
+    }
     // The same references passed explicitly give the same scores.
     std::vector<double> refs(static_cast<std::size_t>(B * 5 * L * 4));
     at::dinucleotide_shuffles(T3(x.data(), B, L, 4), ap::Tensor3<double>(refs.data(), B * 5, L, 4), o.shuffles);
     const auto d = at::deeplift(model, {T3(x.data(), B, L, 4)}, T3(refs.data(), B * 5, L, 4), 5, at::Target::logits());
-    EXPECT_EQ(s.hypothetical, d.hypothetical);
+    for (Index e = 0; e < 2 * L * 4; ++e)  // the non-degenerate examples
+        EXPECT_EQ(s.hypothetical[static_cast<std::size_t>(e)], d.hypothetical[static_cast<std::size_t>(e)]);
     // Explaining example 1 alone with first_example = 1 draws the same shuffles.
     o.first_example = 1;
     const auto one = at::deep_shap(model, {T3(x.data() + L * 4, 1, L, 4)}, at::Target::logits(), o);

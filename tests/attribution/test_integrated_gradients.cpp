@@ -104,8 +104,7 @@ TEST(ExpectedGradients, DrawsAreSeededAndLinearModelIsExact) {
                                            at::Target::logits(), o);
     EXPECT_EQ(e1.reference_index, e2.reference_index);
     EXPECT_EQ(e1.alpha, e2.alpha);
-    // Example 1 alone draws the same samples as within the batch? Its draws depend on its
-    // index, so explaining it alone (index 0) differs; the batch size does not matter.
+    // The batch size does not matter.
     for (std::size_t e = 0; e < e1.attribution.size(); ++e) EXPECT_NEAR(e1.attribution[e], e2.attribution[e], 1e-12);
     at::GradientOptions go;
     go.centred = false;
@@ -120,6 +119,15 @@ TEST(ExpectedGradients, DrawsAreSeededAndLinearModelIsExact) {
             }
             EXPECT_NEAR(e1.attribution[static_cast<std::size_t>(b * L * 4 + i)], expected, 1e-12);
         }
+    // Example 1 explained alone, with its global index, draws what it drew in the batch.
+    o.first_example = 1;
+    const auto alone = at::expected_gradients(model, {T3(x.data() + L * 4, 1, L, 4)}, T3(bg.data() + K * L * 4, K, L, 4),
+                                              K, at::Target::logits(), o);
+    for (Index s = 0; s < S; ++s) {
+        EXPECT_EQ(alone.alpha[static_cast<std::size_t>(s)], e1.alpha[static_cast<std::size_t>(S + s)]);
+        EXPECT_EQ(alone.reference_index[static_cast<std::size_t>(s)], e1.reference_index[static_cast<std::size_t>(S + s)]);
+    }
+    o.first_example = 0;
     o.seed = 6;
     const auto e3 = at::expected_gradients(model, {T3(x.data(), B, L, 4)}, T3(bg.data(), B * K, L, 4), K,
                                            at::Target::logits(), o);

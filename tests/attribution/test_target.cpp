@@ -106,3 +106,27 @@ TEST(Target, IsmOfTheBpnetLiteTargetRunsNaiveAndSaysWhy) {
             EXPECT_NEAR(s.delta[static_cast<std::size_t>(i * 4 + c)], fm - fx, 1e-12);
         }
 }
+
+TEST(Target, RejectsWhatWouldBeSilentlyWrong) {
+    auto model = ap::testing::binary_model_double(201);
+    auto x = ap::testing::one_hot_with_n(1, 201, 5);
+    // A profile target over a binary model's logits (length 1) would be identically 0.
+    try {
+        at::gradient_times_input(model, {T3(x.data(), 1, 201, 4)}, at::Target::profile(2));
+        FAIL() << "expected a rejection";
+    } catch (const ap::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("needs a profile output"), std::string::npos) << e.what();
+    }
+    // x must be a sequence: one-hot or N rows.
+    x[40 * 4 + 1] = 0.5;
+    try {
+        at::ism(model, {T3(x.data(), 1, 201, 4)}, at::Target::logits());
+        FAIL() << "expected a rejection";
+    } catch (const ap::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("at position 40 is neither one-hot"), std::string::npos) << e.what();
+    }
+    // Training with a target whose seed depends on the outputs is refused.
+    using Step = ap::train::DoubleBackprop<double, at::Target>;
+    EXPECT_THROW(Step(1.0, at::Target::bpnet_lite()), ap::invalid_argument);
+    EXPECT_NO_THROW(Step(1.0, at::Target::profile()));
+}

@@ -139,6 +139,15 @@ DeepLiftScores<Scalar> deep_shap(nn::Model<Scalar>& model, const Inputs<Scalar>&
     std::vector<char> degenerate(flags.get(), flags.get() + x.dim0);
     DeepLiftScores<Scalar> out = deeplift(model, inputs, ConstTensor3<Scalar>(refs.data(), x.dim0 * K, x.dim1, x.dim2),
                                           K, target, options.deeplift);
+    // Every reference of a flagged example is the example itself: all contributions are
+    // 0, and so are its scores (H would otherwise hold the gradient fallback's g - g_obs).
+    const Index L = x.dim1, C = x.dim2;
+    for (Index b = 0; b < x.dim0; ++b) {
+        if (!degenerate[static_cast<std::size_t>(b)]) continue;
+        std::fill(out.H().slice(b), out.H().slice(b) + L * C, Scalar(0));
+        std::fill(out.P().slice(b), out.P().slice(b) + L * C, Scalar(0));
+        std::fill(out.n_contrib.begin() + b * L, out.n_contrib.begin() + (b + 1) * L, Scalar(0));
+    }
     out.degenerate = std::move(degenerate);
     return out;
 }

@@ -185,6 +185,9 @@ struct ExpectedGradientsOptions {
     Index samples = 32;  // S per example (1 is what training with EG as the prior uses)
     std::uint64_t seed = 0;
     Index batch = 64;
+    /// Global index of inputs' first example: sample s of example b is drawn from (seed,
+    /// first_example + b, s), so explaining a data set in pieces gives the same draws.
+    Index first_example = 0;
     /// Optional given draws (B x S each, both or neither), e.g. to reproduce another
     /// implementation's samples; empty: drawn from (seed, example, sample).
     std::vector<Index> given_reference_index;
@@ -195,6 +198,7 @@ struct ExpectedGradientsOptions {
                 "given_reference_index size", given_reference_index.size(), "must equal given_alpha's ",
                 given_alpha.size());
         require(batch >= 1, "ExpectedGradientsOptions", "batch", batch, "must be >= 1");
+        require(first_example >= 0, "ExpectedGradientsOptions", "first_example", first_example, "must be >= 0");
     }
 };
 
@@ -251,7 +255,8 @@ ExpectedGradientsScores<Scalar> expected_gradients(nn::Model<Scalar>& model, con
         for (Index b = 0; b < B; ++b)
             for (Index s = 0; s < S; ++s) {
                 const std::size_t i = static_cast<std::size_t>(b * S + s);
-                detail::expected_gradients_draw(options.seed, b, s, K, out.reference_index[i], out.alpha[i]);
+                detail::expected_gradients_draw(options.seed, options.first_example + b, s, K,
+                                                out.reference_index[i], out.alpha[i]);
             }
     }
     const Scalar inv_s = Scalar(1) / Scalar(S);

@@ -568,7 +568,7 @@ template <class Scalar>
 IsmScores<Scalar> ism(nn::Model<Scalar>& model, const Inputs<Scalar>& inputs, const Target& target,
                       const IsmOptions& options = IsmOptions()) {
     const char* where = "attribution::ism";
-    detail::check_inputs(model, inputs, target, where);
+    detail::check_inputs(model, inputs, target, where, true);
     const ConstTensor3<Scalar> x = inputs[0];
     const Index B = x.dim0, L = x.dim1, C = x.dim2;
     options.validate(L);
@@ -592,13 +592,8 @@ IsmScores<Scalar> ism(nn::Model<Scalar>& model, const Inputs<Scalar>& inputs, co
         detail::naive_ism_deltas(model, inputs, target, options, delta, out.value);
     const Index end = options.stop(L);
     for (Index b = 0; b < B; ++b)
-        for (Index i = options.start; i < end; ++i) {
-            const Scalar* d = delta.slice(b) + i * C;
-            Scalar mean = 0;
-            for (Index c = 0; c < C; ++c) mean += d[c];
-            mean /= Scalar(C);
-            for (Index c = 0; c < C; ++c) out.H().slice(b)[i * C + c] = d[c] - mean;
-        }
+        detail::centre(delta.slice(b) + options.start * C, end - options.start, C,
+                       out.H().slice(b) + options.start * C);
     out.project(x);
     return out;
 }

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <vector>
 
+#include "attrprior/attribution/shuffle.hpp"
 #include "attrprior/attribution/target.hpp"
 #include "attrprior/core/error.hpp"
 #include "attrprior/core/finite.hpp"
@@ -30,10 +31,11 @@ using Inputs = std::vector<ConstTensor3<Scalar>>;
 
 namespace detail {
 
-/// Checks the inputs against the model (count, shapes, finite sequences) and the target.
+/// Checks the inputs against the model (count, shapes, finite sequences; one-hot rows when
+/// asked) and the target.
 template <class Scalar>
 void check_inputs(const nn::Model<Scalar>& model, const Inputs<Scalar>& inputs, const Target& target,
-                  const char* where) {
+                  const char* where, bool one_hot = false) {
     require(inputs.size() == model.input_count(), where, "inputs", inputs.size(), "must be the model's ",
             model.input_count(), " (the sequence first, then the auxiliary inputs)");
     const Index B = inputs[0].dim0;
@@ -44,6 +46,15 @@ void check_inputs(const nn::Model<Scalar>& model, const Inputs<Scalar>& inputs, 
                 s.channels, "]");
     }
     require_all_finite(where, "x", inputs[0]);
+    // one_hot: the method reads x as a sequence (ISM mutates its bases): each row one-hot
+    // (A, C, G, T) or all zero (N). Gradient methods also accept other inputs (finite
+    // differences, interpolation points).
+    if (one_hot && inputs[0].dim2 == 4)
+        for (Index b = 0; b < B; ++b)
+            for (Index i = 0; i < inputs[0].dim1; ++i) {
+                const Scalar* row = inputs[0].slice(b) + i * 4;
+                if (row_token(row) < 0) attrprior::detail::throw_invalid_one_hot_row(where, row, b, i);
+            }
     target.validate(model);
 }
 

@@ -93,8 +93,13 @@ struct Target {
                 " channels of output ", output());
         const Index tasks = s.channels / strands;
         require(task >= -1 && task < tasks, where, "task", task, "must be -1 (all) or in [0, ", tasks, ")");
-        require(kind == Kind::profile || kind == Kind::bpnet_lite || s.length == 1, where, "target", describe(),
+        const bool over_positions = kind == Kind::profile || kind == Kind::bpnet_lite;
+        require(over_positions || s.length == 1, where, "target", describe(),
                 "needs an output of length 1; output ", output(), " has ", nn::to_string(s));
+        // A softmax over one position is 1 whatever the logits: the target would be 0.
+        require(!over_positions || s.length >= 2, where, "target", describe(),
+                "needs a profile output (length >= 2); output ", output(), " has ", nn::to_string(s),
+                " (a binary model's logits: use Target::logits)");
     }
 
     /// Writes the seed S = df/d(outputs) of every row of the latest forward into the model's

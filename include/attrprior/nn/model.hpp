@@ -352,8 +352,8 @@ public:
         partner_ = nullptr;
     }
 
-    /// "" when every node that reaches an output has a DeepLIFT rule, else a message naming
-    /// the first node without one (its name, index and layer kind).
+    /// "" when every node has a DeepLIFT rule, else a message naming the first node without
+    /// one (its name, index and layer kind).
     std::string deeplift_unsupported() const {
         for (std::size_t i = 0; i < nodes_.size(); ++i) {
             const Node& n = nodes_[i];

@@ -60,6 +60,14 @@ struct SumOfOutputs {
     }
 };
 
+namespace detail {
+/// True when Target says whether its seed is a constant of the objective (linear()).
+template <class Target, class = void>
+struct has_linear : std::false_type {};
+template <class Target>
+struct has_linear<Target, std::void_t<decltype(bool(std::declval<const Target&>().linear()))>> : std::true_type {};
+}  // namespace detail
+
 /// Runs steps of a model with a prior; owns the step's workspaces (sized at first use,
 /// reused: no allocation in steady state).
 template <class Scalar, class Target = SumOfOutputs>
@@ -73,6 +81,12 @@ public:
     explicit DoubleBackprop(Scalar lambda = 1, Target target = Target()) : lambda_(lambda), target_(target) {
         require(std::isfinite(double(lambda)) && lambda >= 0, "DoubleBackprop", "lambda", lambda,
                 "must be finite and >= 0");
+        // The step treats the target's seed as a constant (a stop-gradient); a target whose
+        // seed depends on the outputs (attribution::Target::bpnet_lite) would silently lose
+        // second-order terms.
+        if constexpr (detail::has_linear<Target>::value)
+            require(target_.linear(), "DoubleBackprop", "target", "not linear",
+                    "cannot drive training: its seed depends on the outputs (use a frozen-weight target)");
     }
     Scalar lambda() const { return lambda_; }
     Target& target() { return target_; }
