@@ -155,3 +155,48 @@ TEST(Windows, MergedRegionsAndOverlaps) {
     agd::merge_regions(empty);
     EXPECT_TRUE(empty.empty());
 }
+
+TEST(Windows, EncodeWindowsOneHotsEachWindowInOrder) {
+    const ag::Fasta fasta(write_small_fasta());
+    // chrA [8, 12) = "ACgt" (soft-masked bases are bases), [38, 42) = "GTNN", chrB [0, 4).
+    const std::vector<ag::Interval> windows{{"chrA", 8, 12, "1", 0, 10}, {"chrA", 38, 42, "0", 0, 40},
+                                            {"chrB", 0, 4, "", 0, 2}};
+    const std::vector<float> x = ag::encode_windows<float>(fasta, windows, 4);
+    ASSERT_EQ(x.size(), 3u * 4u * 4u);
+    const std::vector<float> acgt{1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+    const std::vector<float> gtnn{0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+    EXPECT_EQ(std::vector<float>(x.begin(), x.begin() + 16), acgt);
+    EXPECT_EQ(std::vector<float>(x.begin() + 16, x.begin() + 32), gtnn);
+    EXPECT_EQ(std::vector<float>(x.begin() + 32, x.end()), acgt);
+    EXPECT_TRUE(ag::encode_windows<double>(fasta, {}, 4).empty());
+}
+
+TEST(Windows, EncodeWindowsNamesABadWindow) {
+    const ag::Fasta fasta(write_small_fasta());
+    const ag::Interval good{"chrB", 0, 4, "", 0, 2};
+    const auto message = [&](const ag::Interval& bad) {
+        try {
+            ag::encode_windows<float>(fasta, {good, bad}, 4);
+        } catch (const attrprior::invalid_argument& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_THAT(message({"chrB", 0, 5, "w", 0, 2}), HasSubstr("windows[1] 'w' (chrB:0-5) spans 5 bases, not L = 4"));
+    EXPECT_THAT(message({"chrZ", 0, 4, "", 0, 2}), HasSubstr("windows[1] '.' (chrZ:0-4) is on a chromosome not in"));
+    EXPECT_THAT(message({"chrB", 28, 32, "", 0, 30}), HasSubstr("passes an end of the chromosome (length 30)"));
+    EXPECT_THAT(message({"chrB", -1, 3, "", 0, 0}), HasSubstr("passes an end"));
+    EXPECT_THROW(ag::encode_windows<float>(fasta, {good}, 0), attrprior::invalid_argument);
+}
+
+TEST(Windows, SiteMasksOfIntervalWindowsMatchThoseOfStarts) {
+    const std::vector<ag::Interval> windows{{"chr1", 100, 110, "1", 0, 105}, {"chr2", 0, 10, "0", 0, 5}};
+    std::vector<ag::Interval> sites(2);
+    sites[0].chrom = "chr1", sites[0].start = 108, sites[0].end = 115;
+    sites[1].chrom = "chr2", sites[1].start = 0, sites[1].end = 1;
+    const std::vector<std::pair<std::string, Index>> starts{{"chr1", 100}, {"chr2", 0}};
+    const auto m = ag::site_masks(windows, 10, sites);
+    EXPECT_EQ(m, ag::site_masks(starts, 10, sites));
+    EXPECT_EQ(m[0], (std::vector<char>{0, 0, 0, 0, 0, 0, 0, 0, 1, 1}));
+    EXPECT_EQ(m[1], (std::vector<char>{1, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+}

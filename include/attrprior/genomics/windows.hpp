@@ -2,7 +2,9 @@
 // chromosomes), the checks every data set applies to a window before using it, and merged
 // region lists for overlap tests. BinaryDataset (dataset.hpp), ProfileDataset
 // (profile_dataset.hpp) and the negative sampler (negatives.hpp) share these, so a window
-// is accepted or skipped, and the skip explained, the same way everywhere.
+// is accepted or skipped, and the skip explained, the same way everywhere. Also the
+// encodings and site masks of windows a program reads back (encode_windows, site_masks of
+// intervals), e.g. a training run's examples.bed.
 //
 // Window checks, in this order (check_window):
 //  - the chromosome is in the FASTA;
@@ -192,5 +194,41 @@ inline bool overlaps_region(const Regions& r, Index start, Index end) {
 }
 
 }  // namespace detail
+
+/// The one-hot encodings of `windows` read from `fasta`: B x L x 4 row-major, row b the
+/// bases [start, start + L) of windows[b] (A, C, G, T; N and other codes give all-zero
+/// rows, as the data sets encode them). For windows a program wrote itself, such as a
+/// training run's examples.bed (read_bed), to explain or re-score a saved model. Every
+/// window must span exactly L bases on a chromosome of the FASTA; otherwise
+/// invalid_argument naming the window (windows[i] and its coordinates) and the problem.
+template <class Scalar>
+std::vector<Scalar> encode_windows(const Fasta& fasta, const std::vector<Interval>& windows, Index L) {
+    require(L >= 1, "encode_windows", "L", L, "must be >= 1");
+    for (std::size_t i = 0; i < windows.size(); ++i) {
+        const Interval& w = windows[i];
+        const auto bad = [&](const std::string& why) {
+            return invalid_argument(attrprior::detail::concat("encode_windows: ",
+                                                              detail::describe_interval(w, "windows", i), " ", why));
+        };
+        if (w.end - w.start != L) throw bad(attrprior::detail::concat("spans ", w.end - w.start, " bases, not L = ", L));
+        if (!fasta.has(w.chrom)) throw bad(attrprior::detail::concat("is on a chromosome not in '", fasta.path(), "'"));
+        if (w.start < 0 || w.end > fasta.length(w.chrom))
+            throw bad(attrprior::detail::concat("passes an end of the chromosome (length ", fasta.length(w.chrom), ")"));
+    }
+    std::vector<Scalar> x(windows.size() * static_cast<std::size_t>(L) * 4);
+    for (std::size_t i = 0; i < windows.size(); ++i)
+        one_hot(fasta.fetch(windows[i].chrom, windows[i].start, windows[i].end), x.data() + i * static_cast<std::size_t>(L) * 4);
+    return x;
+}
+
+/// site_masks (intervals.hpp) of windows given as intervals (chrom and start are used;
+/// e.g. read back from a run's examples.bed).
+inline std::vector<std::vector<char>> site_masks(const std::vector<Interval>& windows, Index L,
+                                                 const std::vector<Interval>& sites) {
+    std::vector<std::pair<std::string, Index>> starts;
+    starts.reserve(windows.size());
+    for (const Interval& w : windows) starts.emplace_back(w.chrom, w.start);
+    return site_masks(starts, L, sites);
+}
 
 }  // namespace attrprior::genomics
