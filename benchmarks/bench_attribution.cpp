@@ -87,6 +87,7 @@ void BM_IsmProfileCountsFast(benchmark::State& s) { profile(s, at::IsmAlgorithm:
 
 // ---- gradient x input, DeepSHAP, integrated gradients (the methods other than ISM) ----
 // Binary model: 256 sequences of length 1000; profile model: 64 inputs of 1346 with
+// (ATTRPRIOR_BENCH_BINARY_N / ATTRPRIOR_BENCH_PROFILE_N change the counts)
 // matched controls; float, ATTRPRIOR_BENCH_THREADS threads (default 2); batch 64.
 namespace methods {
 
@@ -97,27 +98,34 @@ struct Problem {
     attrprior::attribution::Target target;
 };
 
+attrprior::Index env_count(const char* name, attrprior::Index fallback) {
+    const char* s = std::getenv(name);
+    return s ? attrprior::Index(std::atol(s)) : fallback;
+}
+
 Problem binary_problem() {
     namespace ap = attrprior;
+    const ap::Index n = env_count("ATTRPRIOR_BENCH_BINARY_N", 256);
     ap::models::BinaryModelOptions o;
     o.length = 1000;
-    Problem p{ap::models::make_binary_model<float>(o, 0), one_hot(256, 1000, 1), {}, {},
+    Problem p{ap::models::make_binary_model<float>(o, 0), one_hot(n, 1000, 1), {}, {},
               ap::attribution::Target::logits()};
-    p.inputs = {ap::ConstTensor3<float>(p.x.data(), 256, 1000, 4)};
+    p.inputs = {ap::ConstTensor3<float>(p.x.data(), n, 1000, 4)};
     return p;
 }
 
 Problem profile_problem() {
     namespace ap = attrprior;
     ap::models::ProfileModelOptions o;  // the paper's: input 1346, profile 1000, 64 filters
-    Problem p{ap::models::make_profile_model<float>(o, 0), one_hot(64, o.input_length, 2), {}, {},
+    const ap::Index n = env_count("ATTRPRIOR_BENCH_PROFILE_N", 64);
+    Problem p{ap::models::make_profile_model<float>(o, 0), one_hot(n, o.input_length, 2), {}, {},
               ap::attribution::Target::profile(2)};
     const ap::nn::Shape cs = p.model.input_shape(1);
-    p.control.assign(static_cast<std::size_t>(64 * cs.length * cs.channels), 0.0f);
+    p.control.assign(static_cast<std::size_t>(n * cs.length * cs.channels), 0.0f);
     std::mt19937_64 gen(3);
     for (float& v : p.control) v = float(gen() % 4);
-    p.inputs = {ap::ConstTensor3<float>(p.x.data(), 64, o.input_length, 4),
-                ap::ConstTensor3<float>(p.control.data(), 64, cs.length, cs.channels)};
+    p.inputs = {ap::ConstTensor3<float>(p.x.data(), n, o.input_length, 4),
+                ap::ConstTensor3<float>(p.control.data(), n, cs.length, cs.channels)};
     return p;
 }
 
