@@ -331,11 +331,7 @@ private:
         }
     }
 
-    std::string describe_node(int i) const {
-        const std::string& nm = model_.node_name(i);
-        return attrprior::detail::concat("node ", i, nm.empty() ? std::string() : " '" + nm + "'", " (",
-                              model_.layer(i).kind(), ")");
-    }
+    std::string describe_node(int i) const { return model_.describe_node(i); }
 
     /// Window width and per-p starts of node i (output length `length` under `reach`).
     void windows(int i, const nn::Reach& reach, Index length, NodePlan& n) {

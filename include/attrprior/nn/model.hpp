@@ -355,13 +355,17 @@ public:
     /// "" when every node has a DeepLIFT rule, else a message naming the first node without
     /// one (its name, index and layer kind).
     std::string deeplift_unsupported() const {
-        for (std::size_t i = 0; i < nodes_.size(); ++i) {
-            const Node& n = nodes_[i];
-            if (n.layer->deeplift_rule() == DeepLiftRule::none)
-                return detail::concat("node ", i, n.name.empty() ? std::string() : " '" + n.name + "'", " (",
-                                      n.layer->kind(), ") has no DeepLIFT rule");
-        }
+        for (std::size_t i = 0; i < nodes_.size(); ++i)
+            if (nodes_[i].layer->deeplift_rule() == DeepLiftRule::none)
+                return describe_node(static_cast<int>(i)) + " has no DeepLIFT rule";
         return std::string();
+    }
+
+    /// "node <i> '<name>' (<kind>)", for messages.
+    std::string describe_node(int i) const {
+        const Node& n = node(i);
+        return detail::concat("node ", i, n.name.empty() ? std::string() : " '" + n.name + "'", " (", n.layer->kind(),
+                              ")");
     }
 
     // ---- graph introspection (attribution methods walk the graph) ------------------
@@ -414,9 +418,9 @@ private:
                 n.layer->attribution_backward(in, cview(n.out, n.out_shape), g, dest);
             } else if (pass == Pass::deeplift) {
                 const DeepLiftRule rule = n.layer->deeplift_rule();
-                require(rule != DeepLiftRule::none, "Model::deeplift_backward", "node", ii,
-                        n.layer->kind() + (n.name.empty() ? std::string() : " '" + n.name + "'") +
-                            " has no DeepLIFT rule");
+                if (rule == DeepLiftRule::none)
+                    throw invalid_argument(detail::concat("Model::deeplift_backward: ",
+                                                          describe_node(static_cast<int>(ii)), " has no DeepLIFT rule"));
                 if (rule == DeepLiftRule::own) {
                     n.layer->deeplift_backward(in, cview(n.out, n.out_shape), g, dest, *partner_);
                 } else {
