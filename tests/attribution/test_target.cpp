@@ -19,7 +19,8 @@ using ap::Index;
 using T3 = ap::ConstTensor3<double>;
 
 TEST(Target, ProfileSeedsEqualTheTrainingTargetAndStayFrozen) {
-    const ap::models::ProfileModelOptions o = ap::testing::tiny_profile_options(2);
+    ap::models::ProfileModelOptions o = ap::testing::small_profile_options();
+    o.tasks = 2;
     auto model = ap::models::make_profile_model<double>(o, 7);
     const Index B = 2, L = o.input_length;
     const auto x = ap::testing::one_hot_with_n(B, L, 3);
@@ -46,7 +47,8 @@ TEST(Target, ProfileSeedsEqualTheTrainingTargetAndStayFrozen) {
 }
 
 TEST(Target, BpnetLiteProfileTargetGradientAndDeepLiftAreConsistent) {
-    const ap::models::ProfileModelOptions o = ap::testing::tiny_profile_options(2);
+    ap::models::ProfileModelOptions o = ap::testing::small_profile_options();
+    o.tasks = 2;
     auto model = ap::models::make_profile_model<double>(o, 9);
     const Index B = 2, L = o.input_length;
     auto x = ap::testing::one_hot_with_n(B, L, 5);
@@ -82,7 +84,7 @@ TEST(Target, BpnetLiteProfileTargetGradientAndDeepLiftAreConsistent) {
 }
 
 TEST(Target, IsmOfTheBpnetLiteTargetRunsNaiveAndSaysWhy) {
-    const ap::models::ProfileModelOptions o = ap::testing::tiny_profile_options(1);
+    const ap::models::ProfileModelOptions o = ap::testing::small_profile_options();
     auto model = ap::models::make_profile_model<double>(o, 9);
     const Index L = o.input_length;
     auto x = ap::testing::one_hot_with_n(1, L, 5);

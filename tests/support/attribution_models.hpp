@@ -16,6 +16,7 @@
 #include "attrprior/nn/linear.hpp"
 #include "attrprior/nn/model.hpp"
 #include "attrprior/nn/pooling.hpp"
+#include "small_models.hpp"
 
 namespace attrprior::testing {
 
@@ -89,20 +90,6 @@ inline nn::Model<double> binary_model_double(Index L = 201, std::uint64_t seed =
     std::mt19937_64 gen(seed + 100);
     for (Index i = 0; i < m.state().size(); ++i) m.state()[i] = 0.3 + 0.5 * double(gen() % 1000) / 1000.0;
     return m;
-}
-
-/// The profile preset at input length 120 (4 filters, dilations 2 and 4, kernels 5 and
-/// 11), `tasks` tasks x 2 strands with matched controls.
-inline models::ProfileModelOptions tiny_profile_options(Index tasks = 1) {
-    models::ProfileModelOptions o;
-    o.input_length = 120;
-    o.filters = 4;
-    o.dilations = {2, 4};
-    o.first_kernel = 5;
-    o.profile_kernel = 11;
-    o.tasks = tasks;
-    o.output_length = o.input_length - models::profile_trimmed_positions(o);
-    return o;
 }
 
 }  // namespace attrprior::testing
