@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct Case {
     Index ism_start = 0, ism_end = -1;  // ISM checked on this window
     bool gradients_for_every_target = true;  // IG and EG (else: the first target only, to save time)
 };
+
+// Names the case in ctest's listing (instead of the object's bytes).
+void PrintTo(const Case& c, std::ostream* os) { *os << c.dir; }
 
 // The entries of a B x L x 4 fixture inside positions [start, end) (the rest zeroed).
 ap::io::NpyArray<double> window(ap::io::NpyArray<double> a, Index start, Index end) {
