@@ -217,3 +217,20 @@ TEST(DeepShap, AveragesDeepLiftOverSeededShufflesAndFlagsDegenerateExamples) {
     for (Index e = 0; e < L * 4; ++e)
         EXPECT_NEAR(one.hypothetical[static_cast<std::size_t>(e)], s.hypothetical[static_cast<std::size_t>(L * 4 + e)], 1e-12);
 }
+
+TEST(DeepShap, ReferencesDrawnInGroupsGiveTheSameScores) {
+    const Index B = 5, L = 201;
+    auto model = ap::testing::binary_model_double(L);
+    const auto x = ap::testing::one_hot_with_n(B, L, 31, {{4, 9}});
+    at::DeepShapOptions whole, grouped;
+    whole.shuffles.count = grouped.shuffles.count = 5;
+    grouped.deeplift.batch = 2;  // groups of 4 * 2 / 5 = 1 example, chunks of 2 pairs
+    const auto a = at::deep_shap(model, {T3(x.data(), B, L, 4)}, at::Target::logits(), whole);
+    const auto b = at::deep_shap(model, {T3(x.data(), B, L, 4)}, at::Target::logits(), grouped);
+    const double scale = max_abs(a.hypothetical);
+    for (std::size_t e = 0; e < a.hypothetical.size(); ++e) EXPECT_NEAR(a.hypothetical[e], b.hypothetical[e], 1e-12 * scale);
+    for (std::size_t p = 0; p < a.reference_value.size(); ++p) EXPECT_NEAR(a.reference_value[p], b.reference_value[p], 1e-12);
+    for (std::size_t e = 0; e < a.n_contrib.size(); ++e) EXPECT_NEAR(a.n_contrib[e], b.n_contrib[e], 1e-12);
+    EXPECT_EQ(a.degenerate, b.degenerate);
+    for (std::size_t e = 0; e < a.value.size(); ++e) EXPECT_NEAR(a.value[e], b.value[e], 1e-12);
+}

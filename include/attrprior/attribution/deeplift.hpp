@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -52,6 +53,70 @@ struct DeepLiftScores : Scores<Scalar> {
     double max_relative_delta = 0;        // max |delta| / max(1, |f(x)|, |f(r)|)
 };
 
+namespace detail {
+
+/// Sizes `out` for B examples with K references each (zero-filled).
+template <class Scalar>
+void size_deeplift_scores(DeepLiftScores<Scalar>& out, Index B, Index K, Index L, Index C, bool multipliers) {
+    out.resize(B, L, C);
+    out.references = K;
+    out.reference_value.assign(static_cast<std::size_t>(B * K), Scalar(0));
+    out.delta.assign(static_cast<std::size_t>(B * K), Scalar(0));
+    out.n_contrib.assign(static_cast<std::size_t>(B * L), Scalar(0));
+    if (multipliers) out.multipliers.assign(static_cast<std::size_t>(B * K * L * C), Scalar(0));
+}
+
+/// DeepLIFT of the examples of `inputs` (already checked), written into rows offset ..
+/// offset + B - 1 of `out` (sized for all examples); H is accumulated, P left to the caller.
+template <class Scalar>
+void deeplift_into(nn::Model<Scalar>& model, const Inputs<Scalar>& inputs, ConstTensor3<Scalar> references, Index K,
+                   const Target& target, const DeepLiftOptions& options, DeepLiftScores<Scalar>& out, Index offset) {
+    const ConstTensor3<Scalar> x = inputs[0];
+    const Index B = x.dim0, L = x.dim1, C = x.dim2;
+    const Scalar weight = Scalar(1) / Scalar(K);
+    RowBatch<Scalar> rb;
+    for_each_chunk(
+        rb, inputs, B * K, options.batch, [&](Index i) { return i / K; },
+        [&](Index i, Scalar* row) { std::copy(references.slice(i), references.slice(i) + L * C, row); },
+        [&](Index first, Index count, RowBatch<Scalar>& batch) {
+            batch.forward_and_seed(model, target, true, true);
+            Tensor3<Scalar> m = batch.gradient_buffer();
+            model.deeplift_backward(batch.partner(), &m);
+            for (Index j = 0; j < count; ++j) {
+                const Index pair = first + j, b = pair / K, r = batch.rows() - count + j, q = batch.partner(r);
+                const std::size_t ob = static_cast<std::size_t>(offset + b), op = static_cast<std::size_t>(offset * K + pair);
+                const Scalar* mr = m.slice(r);
+                const Scalar* ref = references.slice(pair);
+                const Scalar* xb = x.slice(b);
+                Scalar sum = 0;
+                for (Index e = 0; e < L * C; ++e) sum += mr[e] * (xb[e] - ref[e]);
+                const Scalar fx = batch.value(q), fr = batch.value(r);
+                const Scalar d = sum - (fx - fr);
+                out.value[ob] = fx;
+                out.reference_value[op] = fr;
+                out.delta[op] = d;
+                const double scale = std::max({1.0, std::abs(double(fx)), std::abs(double(fr))});
+                const double rel = std::abs(double(d)) / scale;
+                out.max_relative_delta = std::max(out.max_relative_delta, rel);
+                if (rel > options.warn_factor) ++out.warnings;
+                add_hypothetical(mr, ref, xb, L, C, weight, out.H().slice(offset + b),
+                                 out.n_contrib.data() + (offset + b) * L);
+                if (options.keep_multipliers)
+                    std::copy(mr, mr + L * C, out.multipliers.data() + static_cast<Index>(op) * L * C);
+            }
+        });
+}
+
+/// Rejects a model with a layer that has no DeepLIFT rule, naming it.
+template <class Scalar>
+void require_deeplift_rules(const nn::Model<Scalar>& model, const char* where) {
+    const std::string unsupported = model.deeplift_unsupported();
+    require(unsupported.empty(), where, "model", unsupported,
+            "; DeepLIFT needs a rule for every layer (docs/attribution.md), use ism or integrated_gradients");
+}
+
+}  // namespace detail
+
 /// DeepLIFT of every example against its K references: `references` has B * K rows, row
 /// b * K + k the k-th reference of example b (same length and alphabet as x).
 template <class Scalar>
@@ -61,50 +126,12 @@ DeepLiftScores<Scalar> deeplift(nn::Model<Scalar>& model, const Inputs<Scalar>& 
     const char* where = "attribution::deeplift";
     options.validate();
     detail::check_inputs(model, inputs, target, where);
-    const std::string unsupported = model.deeplift_unsupported();
-    require(unsupported.empty(), where, "model", unsupported,
-            "; DeepLIFT needs a rule for every layer (docs/attribution.md), use ism or integrated_gradients");
+    detail::require_deeplift_rules(model, where);
     const ConstTensor3<Scalar> x = inputs[0];
-    const Index B = x.dim0, L = x.dim1, C = x.dim2;
     detail::check_rows_per_example(where, "references", references, x, K);
-
     DeepLiftScores<Scalar> out;
-    out.resize(B, L, C);
-    out.references = K;
-    out.reference_value.assign(static_cast<std::size_t>(B * K), Scalar(0));
-    out.delta.assign(static_cast<std::size_t>(B * K), Scalar(0));
-    out.n_contrib.assign(static_cast<std::size_t>(B * L), Scalar(0));
-    if (options.keep_multipliers) out.multipliers.assign(static_cast<std::size_t>(B * K * L * C), Scalar(0));
-    const Scalar weight = Scalar(1) / Scalar(K);
-    detail::RowBatch<Scalar> rb;
-    detail::for_each_chunk(
-        rb, inputs, B * K, options.batch, [&](Index i) { return i / K; },
-        [&](Index i, Scalar* row) { std::copy(references.slice(i), references.slice(i) + L * C, row); },
-        [&](Index first, Index count, detail::RowBatch<Scalar>& batch) {
-            batch.forward_and_seed(model, target, true, true);
-            Tensor3<Scalar> m = batch.gradient_buffer();
-            model.deeplift_backward(batch.partner(), &m);
-            for (Index j = 0; j < count; ++j) {
-                const Index pair = first + j, b = pair / K, r = batch.rows() - count + j, q = batch.partner(r);
-                const Scalar* mr = m.slice(r);
-                const Scalar* ref = references.slice(pair);
-                const Scalar* xb = x.slice(b);
-                Scalar sum = 0;
-                for (Index e = 0; e < L * C; ++e) sum += mr[e] * (xb[e] - ref[e]);
-                const Scalar fx = batch.value(q), fr = batch.value(r);
-                const Scalar d = sum - (fx - fr);
-                out.value[static_cast<std::size_t>(b)] = fx;
-                out.reference_value[static_cast<std::size_t>(pair)] = fr;
-                out.delta[static_cast<std::size_t>(pair)] = d;
-                const double scale = std::max({1.0, std::abs(double(fx)), std::abs(double(fr))});
-                const double rel = std::abs(double(d)) / scale;
-                out.max_relative_delta = std::max(out.max_relative_delta, rel);
-                if (rel > options.warn_factor) ++out.warnings;
-                detail::add_hypothetical(mr, ref, xb, L, C, weight, out.H().slice(b), out.n_contrib.data() + b * L);
-                if (options.keep_multipliers)
-                    std::copy(mr, mr + L * C, out.multipliers.data() + pair * L * C);
-            }
-        });
+    detail::size_deeplift_scores(out, x.dim0, K, x.dim1, x.dim2, options.keep_multipliers);
+    detail::deeplift_into(model, inputs, references, K, target, options, out, 0);
     out.project(x);
     return out;
 }
@@ -124,31 +151,45 @@ struct DeepShapOptions {
 
 /// DeepSHAP: DeepLIFT of every example against K dinucleotide shuffles of itself (shuffle.hpp),
 /// averaged. Examples whose shuffles all equal the example (a unique Eulerian path) are
-/// flagged in `degenerate`; their scores are 0, not an error.
+/// flagged in `degenerate`; their scores are 0, not an error. Memory for the references
+/// is bounded (a group of examples at a time), so a large B needs no chunking by the caller.
 template <class Scalar>
 DeepLiftScores<Scalar> deep_shap(nn::Model<Scalar>& model, const Inputs<Scalar>& inputs, const Target& target,
                                  const DeepShapOptions& options = DeepShapOptions()) {
+    const char* where = "attribution::deep_shap";
     options.validate();
-    detail::check_inputs(model, inputs, target, "attribution::deep_shap");
+    detail::check_inputs(model, inputs, target, where);
+    detail::require_deeplift_rules(model, where);
     const ConstTensor3<Scalar> x = inputs[0];
-    const Index K = options.shuffles.count;
-    std::vector<Scalar> refs(static_cast<std::size_t>(x.dim0 * K * x.dim1 * x.dim2));
-    std::unique_ptr<bool[]> flags(new bool[static_cast<std::size_t>(x.dim0)]());
-    dinucleotide_shuffles(x, Tensor3<Scalar>(refs.data(), x.dim0 * K, x.dim1, x.dim2), options.shuffles,
-                          options.first_example, flags.get());
-    std::vector<char> degenerate(flags.get(), flags.get() + x.dim0);
-    DeepLiftScores<Scalar> out = deeplift(model, inputs, ConstTensor3<Scalar>(refs.data(), x.dim0 * K, x.dim1, x.dim2),
-                                          K, target, options.deeplift);
+    const Index B = x.dim0, L = x.dim1, C = x.dim2, K = options.shuffles.count;
+    DeepLiftScores<Scalar> out;
+    detail::size_deeplift_scores(out, B, K, L, C, options.deeplift.keep_multipliers);
+    out.degenerate.assign(static_cast<std::size_t>(B), 0);
+    // The references are drawn a group of examples at a time (about 4 chunks of pairs), so
+    // memory stays bounded whatever B and K are; each example's shuffles depend only on
+    // its global index, and its scores only on it and its references.
+    const Index group = std::max<Index>(1, 4 * options.deeplift.batch / K);
+    std::vector<Scalar> refs(static_cast<std::size_t>(std::min(group, B) * K * L * C));
+    std::unique_ptr<bool[]> flags(new bool[static_cast<std::size_t>(std::min(group, B))]());
+    Inputs<Scalar> part(inputs.size());
+    for (Index g0 = 0; g0 < B; g0 += group) {
+        const Index n = std::min(group, B - g0);
+        for (std::size_t k = 0; k < inputs.size(); ++k)
+            part[k] = ConstTensor3<Scalar>(inputs[k].slice(g0), n, inputs[k].dim1, inputs[k].dim2);
+        const Tensor3<Scalar> r(refs.data(), n * K, L, C);
+        dinucleotide_shuffles(part[0], r, options.shuffles, options.first_example + g0, flags.get());
+        detail::deeplift_into(model, part, ConstTensor3<Scalar>(r), K, target, options.deeplift, out, g0);
+        for (Index b = 0; b < n; ++b) out.degenerate[static_cast<std::size_t>(g0 + b)] = flags[static_cast<std::size_t>(b)];
+    }
+    out.project(x);
     // Every reference of a flagged example is the example itself: all contributions are
     // 0, and so are its scores (H would otherwise hold the gradient fallback's g - g_obs).
-    const Index L = x.dim1, C = x.dim2;
-    for (Index b = 0; b < x.dim0; ++b) {
-        if (!degenerate[static_cast<std::size_t>(b)]) continue;
+    for (Index b = 0; b < B; ++b) {
+        if (!out.degenerate[static_cast<std::size_t>(b)]) continue;
         std::fill(out.H().slice(b), out.H().slice(b) + L * C, Scalar(0));
         std::fill(out.P().slice(b), out.P().slice(b) + L * C, Scalar(0));
         std::fill(out.n_contrib.begin() + b * L, out.n_contrib.begin() + (b + 1) * L, Scalar(0));
     }
-    out.degenerate = std::move(degenerate);
     return out;
 }
 
