@@ -1,4 +1,4 @@
-// A tiny SVG writer and the figures of the training report.
+// A tiny SVG writer and the figures of the training and attribution reports.
 //
 // SvgDocument accumulates elements and renders a standalone SVG 1.1 document:
 //     <svg xmlns="http://www.w3.org/2000/svg" width=.. height=.. viewBox=..> ... </svg>
@@ -18,6 +18,11 @@
 //     with axes, tick labels, light grid, legend, axis labels; log_y for a log10 y axis.
 //     Non-finite points (and non-positive ones with log_y) are skipped and break the
 //     curve; an isolated point is drawn as a dot.
+//   * histogram: counts of values in equal bins, optionally on a log10 x axis (|delta|),
+//     with an optional vertical marker (a threshold). Values that cannot be drawn
+//     (non-finite; <= 0 on a log axis) are counted in a note, never dropped silently.
+//   * bar_chart: grouped bars per category; tally_integers turns integer counts (seqlets
+//     per region) into its input.
 //   * strongest_window: the window of a given width with the largest total |attribution|,
 //     to choose the [start, end) shown by attribution_logo.
 #pragma once
@@ -30,6 +35,7 @@
 #include <iomanip>
 #include <limits>
 #include <locale>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -466,6 +472,164 @@ inline void attribution_logo(SvgDocument& doc, const Panel& panel, const float* 
         }
     }
 }
+namespace detail {
+
+/// The plotting rectangle of a chart inside its panel: room on the left for the y tick
+/// labels and axis label, above for the title (and `extra_top` pixels of note lines),
+/// below for the x tick labels and axis label.
+struct PlotArea {
+    double left = 0.0, top = 0.0, width = 1.0, height = 1.0;
+    double right() const { return left + width; }
+    double bottom() const { return top + height; }
+    /// Pixel x of v on an axis spanning [lo, hi] (hi > lo).
+    double x_of(double v, double lo, double hi) const { return left + (v - lo) / (hi - lo) * width; }
+    /// Pixel y of v on an axis spanning [lo, hi] (hi > lo), lo at the bottom.
+    double y_of(double v, double lo, double hi) const { return bottom() - (v - lo) / (hi - lo) * height; }
+};
+
+inline PlotArea plot_area(const Panel& panel, bool has_title, bool has_xlabel, double extra_top = 0.0) {
+    PlotArea a;
+    a.left = panel.x + 62.0;
+    a.top = panel.y + (has_title ? 28.0 : 10.0) + extra_top;
+    a.width = std::max(1.0, panel.x + panel.width - 14.0 - a.left);
+    a.height = std::max(1.0, panel.y + panel.height - (has_xlabel ? 40.0 : 24.0) - a.top);
+    return a;
+}
+
+/// The title centred above the plot area, the x label below it and the y label rotated
+/// along its left side (empty strings draw nothing).
+inline void chart_labels(SvgDocument& doc, const Panel& panel, const PlotArea& a, const std::string& title,
+                         const std::string& xlabel, const std::string& ylabel) {
+    if (!title.empty()) doc.text(a.left + a.width / 2.0, panel.y + 18.0, title, 13, "middle");
+    if (!xlabel.empty()) doc.text(a.left + a.width / 2.0, panel.y + panel.height - 8.0, xlabel, 11, "middle");
+    if (!ylabel.empty()) doc.text_rotated(panel.x + 14.0, a.top + a.height / 2.0, -90.0, ylabel, 11, "middle");
+}
+
+/// The left and bottom axis lines, drawn last so that they lie over grid and bars.
+inline void chart_frame(SvgDocument& doc, const PlotArea& a) {
+    doc.line(a.left, a.top, a.left, a.bottom(), "#444", 1.0);
+    doc.line(a.left, a.bottom(), a.right(), a.bottom(), "#444", 1.0);
+}
+
+/// "no data" in the middle of the plot area.
+inline void no_data(SvgDocument& doc, const PlotArea& a, const std::string& message = "no data") {
+    doc.text(a.left + a.width / 2.0, a.top + a.height / 2.0, message, 12, "middle", "#888");
+}
+
+/// Ticks of a log10 axis spanning [lo, hi] (in log10 units) as (log10 position, label of
+/// the value): decades (every step-th one when there are many), plus 2x and 5x marks when
+/// there are few; below two marks, nice linear values placed on the log axis.
+inline std::vector<std::pair<double, std::string>> log10_ticks(double lo, double hi) {
+    double step = 1.0;
+    while (std::floor(hi) - std::ceil(lo) + 1.0 > 6.0 * step) step += 1.0;
+    const std::vector<double> decades = ticks_in(lo, hi, step);
+    std::vector<double> values;
+    for (double k : decades) {
+        for (double m : {1.0, 2.0, 5.0}) {
+            if (m != 1.0 && decades.size() > 2) continue;
+            const double t = k + std::log10(m);
+            if (t <= hi) values.push_back(std::pow(10.0, t));
+        }
+    }
+    if (decades.size() <= 2 && !decades.empty()) {  // marks below the lowest decade
+        for (double m : {2.0, 5.0}) {
+            const double t = decades.front() - 1.0 + std::log10(m);
+            if (t >= lo) values.push_back(std::pow(10.0, t));
+        }
+    }
+    if (values.size() < 2) {
+        values.clear();
+        const double vlo = std::pow(10.0, lo), vhi = std::pow(10.0, hi);
+        for (double t : ticks_in(vlo, vhi, nice_step(vhi - vlo, 4.0))) {
+            if (t > 0.0) values.push_back(t);
+        }
+    }
+    std::vector<std::pair<double, std::string>> ticks;
+    for (double v : values) ticks.emplace_back(std::log10(v), general_number(v, 3));
+    return ticks;
+}
+
+/// Ticks of a linear axis spanning [lo, hi], about `target` of them, as (position, label).
+/// `integers` keeps the spacing a whole number (counts, epochs) whenever the span allows.
+inline std::vector<std::pair<double, std::string>> linear_ticks(double lo, double hi, double target,
+                                                                bool integers) {
+    double step = nice_step(hi - lo, target);
+    if (integers && hi - lo >= 2.0) step = std::max(1.0, std::round(step));
+    std::vector<std::pair<double, std::string>> ticks;
+    for (double t : ticks_in(lo, hi, step)) ticks.emplace_back(t, tick_label(t, step));
+    return ticks;
+}
+
+/// Horizontal grid lines, tick marks and labels at `ticks` on a y axis spanning [lo, hi].
+inline void y_axis(SvgDocument& doc, const PlotArea& a, const std::vector<std::pair<double, std::string>>& ticks,
+                   double lo, double hi) {
+    for (const auto& [t, label] : ticks) {
+        const double y = a.y_of(t, lo, hi);
+        if (!std::isfinite(y)) continue;
+        doc.line(a.left, y, a.right(), y, "#e5e5e5", 1.0);
+        doc.line(a.left - 4.0, y, a.left, y, "#444", 1.0);
+        doc.text(a.left - 6.0, y + 4.0, label, 10, "end", "#333");
+    }
+}
+
+/// Tick marks and labels at `ticks` below an x axis spanning [lo, hi].
+inline void x_axis(SvgDocument& doc, const PlotArea& a, const std::vector<std::pair<double, std::string>>& ticks,
+                   double lo, double hi) {
+    for (const auto& [t, label] : ticks) {
+        const double x = a.x_of(t, lo, hi);
+        if (!std::isfinite(x)) continue;
+        doc.line(x, a.bottom(), x, a.bottom() + 4.0, "#444", 1.0);
+        doc.text(x, a.bottom() + 15.0, label, 10, "middle", "#333");
+    }
+}
+
+/// A legend of (name, colour) entries inside the plot area, in the corner covering the
+/// fewest `ink` points (pixel samples of what was drawn; top right, top left, bottom
+/// right, bottom left on ties). Curves get a line swatch, bars a filled square.
+inline void legend(SvgDocument& doc, const PlotArea& a,
+                   const std::vector<std::pair<std::string, std::string>>& entries,
+                   const std::vector<std::pair<double, double>>& ink, bool bar_swatch) {
+    if (entries.empty()) return;
+    std::size_t longest = 0;
+    for (const auto& entry : entries) longest = std::max(longest, entry.first.size());
+    const double w = 34.0 + 6.2 * static_cast<double>(longest);
+    const double h = 6.0 + 15.0 * static_cast<double>(entries.size());
+    const double xr = std::max(a.left + 2.0, a.right() - w - 6.0), xl = a.left + 8.0;
+    const double yt = a.top + 6.0, yb = std::max(a.top + 2.0, a.bottom() - h - 6.0);
+    const std::pair<double, double> corners[4] = {{xr, yt}, {xl, yt}, {xr, yb}, {xl, yb}};
+    double x0 = xr, y0 = yt;
+    std::size_t fewest = std::numeric_limits<std::size_t>::max();
+    for (const auto& [cx, cy] : corners) {
+        std::size_t covered = 0;
+        for (const auto& [px, py] : ink) {
+            covered += px >= cx - 3.0 && px <= cx + w + 3.0 && py >= cy - 3.0 && py <= cy + h + 3.0;
+        }
+        if (covered < fewest) {
+            fewest = covered;
+            x0 = cx;
+            y0 = cy;
+        }
+    }
+    doc.rect(x0, y0, w, h, "#fff", "#ccc", 1.0);
+    for (std::size_t e = 0; e < entries.size(); ++e) {
+        const double y = y0 + 13.0 + 15.0 * static_cast<double>(e);
+        if (bar_swatch) {
+            doc.rect(x0 + 9.0, y - 9.0, 10.0, 10.0, entries[e].second);
+        } else {
+            doc.line(x0 + 6.0, y - 4.0, x0 + 24.0, y - 4.0, entries[e].second, 2.0);
+        }
+        doc.text(x0 + 29.0, y, entries[e].first, 11, "start", "#222");
+    }
+}
+
+/// Colour of series k: colors[k] when given and non-empty, else a default palette.
+inline std::string series_color(const std::vector<std::string>& colors, std::size_t k) {
+    static const char* const kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
+    if (k < colors.size() && !colors[k].empty()) return colors[k];
+    return kPalette[k % (sizeof kPalette / sizeof kPalette[0])];
+}
+
+}  // namespace detail
 
 /// Line chart of `series` (y values; series[k][i] is drawn at x = x_first + i) with axes,
 /// tick labels, grid, a legend of `names` and axis labels. `colors[k]` strokes series k
@@ -481,28 +645,8 @@ inline void line_plot(SvgDocument& doc, const Panel& panel,
     constexpr const char* where = "line_plot";
     detail::require_panel(where, panel.x, panel.y, panel.width, panel.height);
     detail::require_finite(where, "x_first", x_first);
-    static const char* const kPalette[] = {"#1f77b4", "#d62728", "#2ca02c",
-                                           "#ff7f0e", "#9467bd", "#8c564b"};
-    auto color_of = [&](std::size_t k) -> std::string {
-        if (k < colors.size() && !colors[k].empty()) return colors[k];
-        return kPalette[k % (sizeof kPalette / sizeof kPalette[0])];
-    };
-
-    const double left = panel.x + 62.0;
-    const double top = panel.y + (title.empty() ? 10.0 : 28.0);
-    const double plot_w = std::max(1.0, panel.x + panel.width - 14.0 - left);
-    const double plot_h =
-        std::max(1.0, panel.y + panel.height - (xlabel.empty() ? 24.0 : 40.0) - top);
-    const double bottom = top + plot_h;
-    const double right = left + plot_w;
-
-    if (!title.empty()) doc.text(left + plot_w / 2.0, panel.y + 18.0, title, 13, "middle");
-    if (!xlabel.empty()) {
-        doc.text(left + plot_w / 2.0, panel.y + panel.height - 8.0, xlabel, 11, "middle");
-    }
-    if (!ylabel.empty()) {
-        doc.text_rotated(panel.x + 14.0, top + plot_h / 2.0, -90.0, ylabel, 11, "middle");
-    }
+    const detail::PlotArea area = detail::plot_area(panel, !title.empty(), !xlabel.empty());
+    detail::chart_labels(doc, panel, area, title, xlabel, ylabel);
 
     // Data range over the drawable points (y already in log10 with log_y).
     auto y_of = [&](double v) {
@@ -539,69 +683,14 @@ inline void line_plot(SvgDocument& doc, const Panel& panel,
             ymin -= pad;
             ymax += pad;
         }
-        const double xspan = xmax - xmin, yspan = ymax - ymin;
-        auto px = [&](double x) { return left + (x - xmin) / xspan * plot_w; };
-        auto py = [&](double y) { return bottom - (y - ymin) / yspan * plot_h; };
-
-        // y ticks and grid.
-        std::vector<std::pair<double, std::string>> yticks;
-        if (log_y) {
-            // Decades (every step-th one when there are many), plus 2x and 5x marks when
-            // there are few; below two marks, nice linear values placed on the log axis.
-            double step = 1.0;
-            while (std::floor(ymax) - std::ceil(ymin) + 1.0 > 6.0 * step) step += 1.0;
-            const std::vector<double> decades = detail::ticks_in(ymin, ymax, step);
-            std::vector<double> values;
-            for (double k : decades) {
-                for (double m : {1.0, 2.0, 5.0}) {
-                    if (m != 1.0 && decades.size() > 2) continue;
-                    const double t = k + std::log10(m);
-                    if (t <= ymax) values.push_back(std::pow(10.0, t));
-                }
-            }
-            if (decades.size() <= 2 && !decades.empty()) {  // marks below the lowest decade
-                for (double m : {2.0, 5.0}) {
-                    const double t = decades.front() - 1.0 + std::log10(m);
-                    if (t >= ymin) values.push_back(std::pow(10.0, t));
-                }
-            }
-            if (values.size() < 2) {
-                values.clear();
-                const double lo = std::pow(10.0, ymin), hi = std::pow(10.0, ymax);
-                for (double t : detail::ticks_in(lo, hi, detail::nice_step(hi - lo, 4.0))) {
-                    if (t > 0.0) values.push_back(t);
-                }
-            }
-            for (double v : values) {
-                yticks.emplace_back(std::log10(v), detail::general_number(v, 3));
-            }
-        } else {
-            const double st = detail::nice_step(yspan, 5.0);
-            for (double t : detail::ticks_in(ymin, ymax, st)) {
-                yticks.emplace_back(t, detail::tick_label(t, st));
-            }
-        }
-        for (const auto& [t, label] : yticks) {
-            const double y = py(t);
-            if (!std::isfinite(y)) continue;
-            doc.line(left, y, right, y, "#e5e5e5", 1.0);
-            doc.line(left - 4.0, y, left, y, "#444", 1.0);
-            doc.text(left - 6.0, y + 4.0, label, 10, "end", "#333");
-        }
-
-        // x ticks: integers whenever the spacing allows.
-        double xs = detail::nice_step(xspan, 6.0);
-        if (xspan >= 2.0) xs = std::max(1.0, std::round(xs));
-        for (double t : detail::ticks_in(xmin, xmax, xs)) {
-            const double x = px(t);
-            if (!std::isfinite(x)) continue;
-            doc.line(x, bottom, x, bottom + 4.0, "#444", 1.0);
-            doc.text(x, bottom + 15.0, detail::tick_label(t, xs), 10, "middle", "#333");
-        }
+        detail::y_axis(doc, area,
+                       log_y ? detail::log10_ticks(ymin, ymax) : detail::linear_ticks(ymin, ymax, 5.0, false),
+                       ymin, ymax);
+        detail::x_axis(doc, area, detail::linear_ticks(xmin, xmax, 6.0, true), xmin, xmax);
 
         // Curves, broken at skipped points; isolated points become dots.
         for (std::size_t k = 0; k < series.size(); ++k) {
-            const std::string color = color_of(k);
+            const std::string color = detail::series_color(colors, k);
             std::vector<std::pair<double, double>> run;
             auto flush = [&]() {
                 if (run.size() == 1) doc.circle(run[0].first, run[0].second, 2.5, color);
@@ -610,8 +699,8 @@ inline void line_plot(SvgDocument& doc, const Panel& panel,
             };
             for (std::size_t i = 0; i < series[k].size(); ++i) {
                 const double y = y_of(series[k][i]);
-                const double X = px(x_first + static_cast<double>(i));
-                const double Y = std::isnan(y) ? y : py(y);
+                const double X = area.x_of(x_first + static_cast<double>(i), xmin, xmax);
+                const double Y = std::isnan(y) ? y : area.y_of(y, ymin, ymax);
                 if (std::isfinite(X) && std::isfinite(Y)) {
                     if (!run.empty()) {
                         for (int q = 1; q < 8; ++q) {
@@ -629,49 +718,252 @@ inline void line_plot(SvgDocument& doc, const Panel& panel,
             flush();
         }
     } else {
-        doc.text(left + plot_w / 2.0, top + plot_h / 2.0, "no data", 12, "middle", "#888");
+        detail::no_data(doc, area);
     }
+    detail::chart_frame(doc, area);
 
-    // Frame (axes) over the grid.
-    doc.line(left, top, left, bottom, "#444", 1.0);
-    doc.line(left, bottom, right, bottom, "#444", 1.0);
-
-    // Legend inside the plot area, in the corner covering the fewest curve samples
-    // (top right, top left, bottom right, bottom left on ties).
-    std::vector<std::size_t> entries;
+    std::vector<std::pair<std::string, std::string>> entries;
     for (std::size_t k = 0; k < series.size() && k < names.size(); ++k) {
-        if (!names[k].empty()) entries.push_back(k);
+        if (!names[k].empty()) entries.emplace_back(names[k], detail::series_color(colors, k));
     }
-    if (!entries.empty()) {
-        std::size_t longest = 0;
-        for (std::size_t k : entries) longest = std::max(longest, names[k].size());
-        const double w = 34.0 + 6.2 * static_cast<double>(longest);
-        const double h = 6.0 + 15.0 * static_cast<double>(entries.size());
-        const double xr = std::max(left + 2.0, right - w - 6.0), xl = left + 8.0;
-        const double yt = top + 6.0, yb = std::max(top + 2.0, bottom - h - 6.0);
-        const std::pair<double, double> corners[4] = {{xr, yt}, {xl, yt}, {xr, yb}, {xl, yb}};
-        double x0 = xr, y0 = yt;
-        std::size_t fewest = std::numeric_limits<std::size_t>::max();
-        for (const auto& [cx, cy] : corners) {
-            std::size_t covered = 0;
-            for (const auto& [px_, py_] : ink) {
-                covered += px_ >= cx - 3.0 && px_ <= cx + w + 3.0 && py_ >= cy - 3.0 &&
-                           py_ <= cy + h + 3.0;
+    detail::legend(doc, area, entries, ink, /*bar_swatch=*/false);
+}
+
+/// What histogram() counted: `bins` equal bins between the smallest and largest drawable
+/// value (on the log10 scale with log_x; constant data get a small range around the
+/// value). edges are in the values' own units (10^edge of the log10 grid with log_x).
+struct HistogramBins {
+    std::vector<double> edges;        ///< bins + 1 increasing edges (empty: nothing to draw)
+    std::vector<std::size_t> counts;  ///< values per bin; the last bin includes its right edge
+    std::size_t non_finite = 0;       ///< NaN and infinite values, not drawn
+    std::size_t non_positive = 0;     ///< with log_x: finite values <= 0, not drawn
+    std::size_t drawn() const {
+        std::size_t n = 0;
+        for (std::size_t c : counts) n += c;
+        return n;
+    }
+};
+
+/// Bins `values` as histogram() does (see HistogramBins); bins >= 1.
+inline HistogramBins histogram_bins(const std::vector<double>& values, int bins, bool log_x) {
+    require(bins >= 1, "histogram_bins", "bins", bins, "must be >= 1");
+    HistogramBins out;
+    std::vector<double> axis;  // drawable values on the axis scale
+    axis.reserve(values.size());
+    for (double v : values) {
+        if (!std::isfinite(v)) {
+            ++out.non_finite;
+        } else if (log_x && v <= 0.0) {
+            ++out.non_positive;
+        } else {
+            axis.push_back(log_x ? std::log10(v) : v);
+        }
+    }
+    if (axis.empty()) return out;
+    const auto [min_it, max_it] = std::minmax_element(axis.begin(), axis.end());
+    double lo = *min_it, hi = *max_it;
+    if (hi - lo <= 0.0) {  // constant data: a range around the value
+        const double pad = log_x ? 0.5 : (lo != 0.0 ? std::fabs(lo) * 0.1 : 0.5);
+        lo -= pad;
+        hi += pad;
+    }
+    const double width = (hi - lo) / bins;
+    out.counts.assign(static_cast<std::size_t>(bins), 0);
+    for (double t : axis) {
+        const int b = std::clamp(static_cast<int>(std::floor((t - lo) / width)), 0, bins - 1);
+        ++out.counts[static_cast<std::size_t>(b)];
+    }
+    out.edges.resize(static_cast<std::size_t>(bins) + 1);
+    for (int b = 0; b <= bins; ++b) {
+        const double t = b == bins ? hi : lo + b * width;
+        out.edges[static_cast<std::size_t>(b)] = log_x ? std::pow(10.0, t) : t;
+    }
+    return out;
+}
+
+/// Options of histogram().
+struct HistogramOptions {
+    std::string title, xlabel, ylabel = "count";
+    int bins = 30;
+    /// log10 x axis, for positive values spanning decades (such as |delta|); values <= 0
+    /// have no place on it and are counted in the note instead.
+    bool log_x = false;
+    /// A vertical dashed line at this value (e.g. a warning threshold), labelled
+    /// marker_label; the x axis is widened to show it. Must be finite (and > 0 with log_x).
+    std::optional<double> marker;
+    std::string marker_label;
+    std::string color = "#255C99";
+};
+
+/// Histogram of `values`: one bar per bin holding values (empty bins draw nothing),
+/// counts on the y axis, and a note line under the title counting the values that could
+/// not be drawn (non-finite ones; values <= 0 with log_x), so that none is dropped
+/// silently. No drawable value: the frame and "no data". Returns the bins drawn.
+inline HistogramBins histogram(SvgDocument& doc, const Panel& panel, const std::vector<double>& values,
+                               const HistogramOptions& options = {}) {
+    constexpr const char* where = "histogram";
+    detail::require_panel(where, panel.x, panel.y, panel.width, panel.height);
+    if (options.marker) {
+        detail::require_finite(where, "marker", *options.marker);
+        require(!options.log_x || *options.marker > 0.0, where, "marker", *options.marker,
+                "must be > 0 on a log x axis");
+    }
+    const HistogramBins bins = histogram_bins(values, options.bins, options.log_x);
+
+    std::string note;
+    if (bins.non_finite > 0) note = std::to_string(bins.non_finite) + " non-finite";
+    if (bins.non_positive > 0) {
+        note += (note.empty() ? "" : ", ") + std::to_string(bins.non_positive) + " <= 0";
+    }
+    if (!note.empty()) note += " of " + std::to_string(values.size()) + " values not shown";
+    const detail::PlotArea area =
+        detail::plot_area(panel, !options.title.empty(), !options.xlabel.empty(), note.empty() ? 0.0 : 14.0);
+    detail::chart_labels(doc, panel, area, options.title, options.xlabel, options.ylabel);
+    if (!note.empty()) doc.text(area.left + area.width / 2.0, area.top - 6.0, note, 10, "middle", "#a33");
+
+    if (bins.edges.empty()) {
+        detail::no_data(doc, area);
+        detail::chart_frame(doc, area);
+        return bins;
+    }
+    auto axis_of = [&](double v) { return options.log_x ? std::log10(v) : v; };
+    double xlo = axis_of(bins.edges.front()), xhi = axis_of(bins.edges.back());
+    if (options.marker) {  // widen the axis to the marker, with a little room beyond it
+        const double m = axis_of(*options.marker), pad = 0.02 * (std::max(xhi, m) - std::min(xlo, m));
+        if (m <= xlo) xlo = m - pad;
+        if (m >= xhi) xhi = m + pad;
+    }
+    std::size_t most = 0;
+    for (std::size_t c : bins.counts) most = std::max(most, c);
+    const double ylo = 0.0, yhi = static_cast<double>(most) * 1.05;
+
+    detail::y_axis(doc, area, detail::linear_ticks(ylo, yhi, 5.0, true), ylo, yhi);
+    detail::x_axis(doc, area,
+                   options.log_x ? detail::log10_ticks(xlo, xhi) : detail::linear_ticks(xlo, xhi, 6.0, false),
+                   xlo, xhi);
+    for (std::size_t b = 0; b < bins.counts.size(); ++b) {
+        if (bins.counts[b] == 0) continue;
+        const double x0 = area.x_of(axis_of(bins.edges[b]), xlo, xhi);
+        const double x1 = area.x_of(axis_of(bins.edges[b + 1]), xlo, xhi);
+        const double y = area.y_of(static_cast<double>(bins.counts[b]), ylo, yhi);
+        // A hairline gap keeps neighbouring bars apart, except when a bar is that thin.
+        const double gap = x1 - x0 > 3.0 ? 0.5 : 0.0;
+        doc.rect(x0 + gap, y, std::max(0.0, x1 - x0 - 2.0 * gap), area.bottom() - y, options.color);
+    }
+    if (options.marker) {
+        const double x = area.x_of(axis_of(*options.marker), xlo, xhi);
+        doc.line(x, area.top, x, area.bottom(), "#D62839", 1.5, "5,3");
+        if (!options.marker_label.empty()) {
+            const bool right_half = x > area.left + area.width / 2.0;
+            doc.text(right_half ? x - 4.0 : x + 4.0, area.top + 11.0, options.marker_label, 10,
+                     right_half ? "end" : "start", "#D62839");
+        }
+    }
+    detail::chart_frame(doc, area);
+    return bins;
+}
+
+/// Grouped bar chart: series[k][j] >= 0 is the height of series k's bar in category j
+/// (e.g. how many regions hold j seqlets). Each series must have one value per category;
+/// bars of height 0 are not drawn. Category labels are written under every category, or
+/// every few when they would not fit. `colors` and `names` (the legend) work as in
+/// line_plot. No categories or all-zero heights: the frame and "no data".
+inline void bar_chart(SvgDocument& doc, const Panel& panel, const std::vector<std::string>& categories,
+                      const std::vector<std::vector<double>>& series, const std::vector<std::string>& names,
+                      const std::vector<std::string>& colors, const std::string& title, const std::string& xlabel,
+                      const std::string& ylabel) {
+    constexpr const char* where = "bar_chart";
+    detail::require_panel(where, panel.x, panel.y, panel.width, panel.height);
+    double most = 0.0;
+    for (std::size_t k = 0; k < series.size(); ++k) {
+        require(series[k].size() == categories.size(), where, "series[k].size()", series[k].size(),
+                "must equal categories.size() = ", categories.size(), " (k = ", k, ")");
+        for (double v : series[k]) {
+            detail::require_finite(where, "bar height", v);
+            require(v >= 0.0, where, "bar height", v, "must be >= 0");
+            most = std::max(most, v);
+        }
+    }
+    const detail::PlotArea area = detail::plot_area(panel, !title.empty(), !xlabel.empty());
+    detail::chart_labels(doc, panel, area, title, xlabel, ylabel);
+    std::vector<std::pair<double, double>> ink;  // bar tops (legend placement)
+    if (most > 0.0) {
+        const double ylo = 0.0, yhi = most * 1.05;
+        detail::y_axis(doc, area, detail::linear_ticks(ylo, yhi, 5.0, true), ylo, yhi);
+        const double slot = area.width / static_cast<double>(categories.size());
+        const double bar = 0.8 * slot / static_cast<double>(series.size());
+        // Labels at most every ~36 pixels: every stride-th category.
+        const std::size_t stride = static_cast<std::size_t>(std::max(
+            1.0, std::ceil(detail::nice_step(static_cast<double>(categories.size()), area.width / 36.0))));
+        for (std::size_t j = 0; j < categories.size(); ++j) {
+            const double x_mid = area.left + (static_cast<double>(j) + 0.5) * slot;
+            if (j % stride == 0) {
+                doc.line(x_mid, area.bottom(), x_mid, area.bottom() + 4.0, "#444", 1.0);
+                doc.text(x_mid, area.bottom() + 15.0, categories[j], 10, "middle", "#333");
             }
-            if (covered < fewest) {
-                fewest = covered;
-                x0 = cx;
-                y0 = cy;
+            for (std::size_t k = 0; k < series.size(); ++k) {
+                if (!(series[k][j] > 0.0)) continue;
+                const double x0 = area.left + (static_cast<double>(j) + 0.1) * slot + static_cast<double>(k) * bar;
+                const double y = area.y_of(series[k][j], ylo, yhi);
+                doc.rect(x0, y, bar, area.bottom() - y, detail::series_color(colors, k));
+                ink.emplace_back(x0, y);
+                ink.emplace_back(x0 + bar, y);
             }
         }
-        doc.rect(x0, y0, w, h, "#fff", "#ccc", 1.0);
-        for (std::size_t e = 0; e < entries.size(); ++e) {
-            const std::size_t k = entries[e];
-            const double y = y0 + 13.0 + 15.0 * static_cast<double>(e);
-            doc.line(x0 + 6.0, y - 4.0, x0 + 24.0, y - 4.0, color_of(k), 2.0);
-            doc.text(x0 + 29.0, y, names[k], 11, "start", "#222");
+    } else {
+        detail::no_data(doc, area);
+    }
+    detail::chart_frame(doc, area);
+    std::vector<std::pair<std::string, std::string>> entries;
+    for (std::size_t k = 0; k < series.size() && k < names.size(); ++k) {
+        if (!names[k].empty()) entries.emplace_back(names[k], detail::series_color(colors, k));
+    }
+    detail::legend(doc, area, entries, ink, /*bar_swatch=*/true);
+}
+
+/// How often each non-negative integer occurs in each of several series (e.g. the number
+/// of positive and of negative seqlets per region), as bar_chart() input. Bins are
+/// [j w, (j + 1) w) for the smallest w in 1, 2, 5, 10, 20, 50, ... giving at most max_bars
+/// bins from 0 to the largest value; labelled "j" when w = 1, else "jw-(j+1)w-1".
+struct IntegerTally {
+    Index bin_width = 1;
+    std::vector<std::string> labels;          ///< one per bin (empty: no values at all)
+    std::vector<std::vector<double>> counts;  ///< counts[k][j]: values of series k in bin j
+};
+
+inline IntegerTally tally_integers(const std::vector<std::vector<Index>>& series, Index max_bars = 25) {
+    constexpr const char* where = "tally_integers";
+    require(max_bars >= 1, where, "max_bars", max_bars, "must be >= 1");
+    IntegerTally out;
+    out.counts.resize(series.size());
+    Index largest = -1;
+    for (const auto& s : series) {
+        for (Index v : s) {
+            require(v >= 0, where, "value", v, "must be >= 0 (a count)");
+            largest = std::max(largest, v);
         }
     }
+    if (largest < 0) return out;
+    Index mantissa = 1, decade = 1;  // widths 1, 2, 5, 10, 20, 50, ...
+    while ((largest + mantissa * decade) / (mantissa * decade) > max_bars) {
+        if (mantissa == 5) {
+            mantissa = 1;
+            decade *= 10;
+        } else {
+            mantissa = mantissa == 1 ? 2 : 5;
+        }
+    }
+    out.bin_width = mantissa * decade;
+    const Index w = out.bin_width, n_bins = largest / w + 1;
+    for (Index j = 0; j < n_bins; ++j) {
+        out.labels.push_back(w == 1 ? std::to_string(j)
+                                    : std::to_string(j * w) + "-" + std::to_string(j * w + w - 1));
+    }
+    for (std::size_t k = 0; k < series.size(); ++k) {
+        out.counts[k].assign(static_cast<std::size_t>(n_bins), 0.0);
+        for (Index v : series[k]) out.counts[k][static_cast<std::size_t>(v / w)] += 1.0;
+    }
+    return out;
 }
 
 }  // namespace attrprior::report
