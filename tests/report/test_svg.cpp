@@ -1,8 +1,11 @@
 // Tests of the SVG writer and report figures: document well-formedness (balanced tags,
 // escaping, root element), element validation, save(), the attribution logo (one glyph
 // per nonzero entry, signs, skipped NaN), strongest_window on hand cases, and line_plot
-// with NaN, empty, constant, single-point and log-scale series.
+// with NaN, empty, constant, single-point and log-scale series; histogram binning, bars,
+// marker, notes and "no data"; bar_chart and tally_integers.
 #include "attrprior/report/svg.hpp"
+
+#include "../support/svg_checks.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -19,140 +22,24 @@
 
 namespace ap = attrprior;
 using ap::report::attribution_logo;
+using ap::report::bar_chart;
+using ap::report::histogram;
+using ap::report::histogram_bins;
+using ap::report::HistogramOptions;
+using ap::report::tally_integers;
 using ap::report::line_plot;
 using ap::report::Panel;
 using ap::report::strongest_window;
 using ap::report::SvgDocument;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ap::testing::count;
+using ap::testing::expect_throw_with;
+using ap::testing::expect_well_formed;
+using ap::testing::glyph_scales;
+using ap::testing::glyphs;
+using ap::testing::xml_problem;
 
-namespace {
-
-/// Minimal XML well-formedness check: balanced, properly nested tags, quoted attributes
-/// free of '<', and '&' only as one of the five predefined entities (or a numeric one).
-/// Returns an empty string when well-formed, else a description of the first problem.
-std::string xml_problem(const std::string& xml) {
-    auto entity_ok = [&](std::size_t amp) {
-        const std::size_t semi = xml.find(';', amp);
-        if (semi == std::string::npos) return false;
-        const std::string name = xml.substr(amp + 1, semi - amp - 1);
-        if (name == "amp" || name == "lt" || name == "gt" || name == "quot" || name == "apos") {
-            return true;
-        }
-        return name.size() > 1 && name[0] == '#';
-    };
-    std::vector<std::string> stack;
-    std::size_t i = 0;
-    int roots = 0;
-    while (i < xml.size()) {
-        const char c = xml[i];
-        if (c == '&' && !entity_ok(i)) return "bad entity at " + std::to_string(i);
-        if (c == '>') return "stray '>' at " + std::to_string(i);
-        if (c != '<') {
-            if (stack.empty() && !std::isspace(static_cast<unsigned char>(c))) {
-                return "text outside the root at " + std::to_string(i);
-            }
-            ++i;
-            continue;
-        }
-        // A tag: find its end, honouring quoted attribute values.
-        std::size_t j = i + 1;
-        char quote = 0;
-        for (; j < xml.size(); ++j) {
-            const char d = xml[j];
-            if (quote) {
-                if (d == quote) {
-                    quote = 0;
-                } else if (d == '<') {
-                    return "'<' inside an attribute at " + std::to_string(j);
-                } else if (d == '&' && !entity_ok(j)) {
-                    return "bad entity in attribute at " + std::to_string(j);
-                }
-            } else if (d == '"' || d == '\'') {
-                quote = d;
-            } else if (d == '>') {
-                break;
-            } else if (d == '<') {
-                return "'<' inside a tag at " + std::to_string(j);
-            }
-        }
-        if (j >= xml.size()) return "unterminated tag at " + std::to_string(i);
-        const std::string tag = xml.substr(i + 1, j - i - 1);
-        if (tag.empty()) return "empty tag";
-        if (tag[0] == '/') {
-            const std::string name = tag.substr(1);
-            if (stack.empty() || stack.back() != name) {
-                return "unbalanced </" + name + "> (open: " +
-                       (stack.empty() ? std::string("none") : stack.back()) + ")";
-            }
-            stack.pop_back();
-        } else {
-            const bool self_closing = tag.back() == '/';
-            const std::string name = tag.substr(0, tag.find_first_of(" \t\n/"));
-            if (stack.empty()) {
-                if (++roots > 1) return "more than one root element";
-            }
-            if (!self_closing) stack.push_back(name);
-        }
-        i = j + 1;
-    }
-    if (!stack.empty()) return "unclosed <" + stack.back() + ">";
-    if (roots != 1) return "no root element";
-    return "";
-}
-
-std::size_t count(const std::string& haystack, const std::string& needle) {
-    std::size_t n = 0;
-    for (std::size_t p = haystack.find(needle); p != std::string::npos;
-         p = haystack.find(needle, p + needle.size())) {
-        ++n;
-    }
-    return n;
-}
-
-std::size_t glyphs(const std::string& svg) {
-    return count(svg, ">A</text>") + count(svg, ">C</text>") + count(svg, ">G</text>") +
-           count(svg, ">T</text>");
-}
-
-/// (letter, y scale) of every logo glyph, in document order.
-std::vector<std::pair<std::string, double>> glyph_scales(const std::string& svg) {
-    std::vector<std::pair<std::string, double>> out;
-    for (std::size_t p = svg.find("scale("); p != std::string::npos;
-         p = svg.find("scale(", p + 1)) {
-        const std::size_t space = svg.find(' ', p);
-        const std::size_t close = svg.find(')', space);
-        const double sy = std::stod(svg.substr(space + 1, close - space - 1));
-        const std::size_t gt = svg.find('>', close);
-        out.emplace_back(svg.substr(gt + 1, svg.find('<', gt) - gt - 1), sy);
-    }
-    return out;
-}
-
-void expect_well_formed(const std::string& svg) {
-    EXPECT_EQ(svg.rfind("<svg", 0), 0u) << svg.substr(0, 80);
-    EXPECT_THAT(svg, HasSubstr("xmlns=\"http://www.w3.org/2000/svg\""));
-    EXPECT_EQ(xml_problem(svg), "");
-    // No non-finite number leaked into an attribute value.
-    for (std::size_t p = svg.find("=\""); p != std::string::npos; p = svg.find("=\"", p + 2)) {
-        std::string value = svg.substr(p + 2, svg.find('"', p + 2) - p - 2);
-        for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        EXPECT_EQ(value.find("nan"), std::string::npos) << value;
-        EXPECT_EQ(value.find("inf"), std::string::npos) << value;
-    }
-}
-
-template <class Exception, class F>
-void expect_throw_with(F f, const std::string& needle) {
-    try {
-        f();
-        ADD_FAILURE() << "expected an exception mentioning \"" << needle << "\"";
-    } catch (const Exception& e) {
-        EXPECT_THAT(e.what(), HasSubstr(needle));
-    }
-}
-
-}  // namespace
 
 TEST(XmlChecker, RejectsMalformedDocuments) {
     EXPECT_EQ(xml_problem("<svg><g></g></svg>"), "");
@@ -469,4 +356,173 @@ TEST(LinePlot, WritesASampleReportFigure) {
                      "Attribution (grad x input), strongest 40 bp");
     expect_well_formed(doc.str());
     doc.save(::testing::TempDir() + "attrprior_report_sample.svg");
+}
+
+TEST(HistogramBins, LinearHandCase) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const auto bins = histogram_bins({0.0, 1.0, 2.0, 3.0, 4.0, 3.5, nan}, 4, false);
+    EXPECT_EQ(bins.edges, (std::vector<double>{0.0, 1.0, 2.0, 3.0, 4.0}));
+    EXPECT_EQ(bins.counts, (std::vector<std::size_t>{1, 1, 1, 3}));  // the last bin holds 4.0
+    EXPECT_EQ(bins.non_finite, 1u);
+    EXPECT_EQ(bins.non_positive, 0u);  // only counted on a log axis
+    EXPECT_EQ(bins.drawn(), 6u);
+}
+
+TEST(HistogramBins, LogHandCaseCountsNonPositiveValues) {
+    const double inf = std::numeric_limits<double>::infinity();
+    const auto bins = histogram_bins({1e-6, 1e-5, 1e-4, 3e-5, 0.0, -1.0, inf}, 2, true);
+    ASSERT_EQ(bins.edges.size(), 3u);
+    EXPECT_NEAR(std::log10(bins.edges[0]), -6.0, 1e-12);
+    EXPECT_NEAR(std::log10(bins.edges[1]), -5.0, 1e-12);
+    EXPECT_NEAR(std::log10(bins.edges[2]), -4.0, 1e-12);
+    EXPECT_EQ(bins.counts, (std::vector<std::size_t>{1, 3}));
+    EXPECT_EQ(bins.non_positive, 2u);
+    EXPECT_EQ(bins.non_finite, 1u);
+}
+
+TEST(HistogramBins, ConstantAndEmptyInput) {
+    const auto constant = histogram_bins({2.0, 2.0, 2.0}, 5, false);
+    ASSERT_EQ(constant.edges.size(), 6u);
+    EXPECT_LT(constant.edges.front(), 2.0);
+    EXPECT_GT(constant.edges.back(), 2.0);
+    EXPECT_EQ(constant.drawn(), 3u);
+    EXPECT_TRUE(histogram_bins({}, 5, false).edges.empty());
+    EXPECT_TRUE(histogram_bins({0.0, -2.0}, 5, true).edges.empty());
+    expect_throw_with<ap::invalid_argument>([] { histogram_bins({1.0}, 0, false); }, "bins");
+}
+
+TEST(Histogram, OneBarPerBinWithDataAndTheMarker) {
+    // 10 values in 5 bins, two of them empty.
+    const std::vector<double> values = {0.0, 0.1, 0.2, 2.1, 2.2, 2.3, 2.4, 4.5, 4.9, 5.0};
+    HistogramOptions options;
+    options.title = "values";
+    options.xlabel = "v";
+    options.bins = 5;
+    options.color = "#123456";
+    options.marker = 3.0;
+    options.marker_label = "threshold 3";
+    SvgDocument doc(500, 300);
+    const auto bins = histogram(doc, Panel{0, 0, 500, 300}, values, options);
+    const std::string svg = doc.str();
+    expect_well_formed(svg);
+    std::size_t with_data = 0;
+    for (std::size_t c : bins.counts) with_data += c > 0;
+    EXPECT_EQ(with_data, 3u);
+    EXPECT_EQ(count(svg, "fill=\"#123456\""), with_data);
+    EXPECT_EQ(count(svg, "stroke-dasharray"), 1u);
+    EXPECT_THAT(svg, HasSubstr(">threshold 3</text>"));
+    EXPECT_THAT(svg, HasSubstr(">values</text>"));
+    EXPECT_THAT(svg, HasSubstr(">count</text>"));
+    EXPECT_THAT(svg, Not(HasSubstr("not shown")));
+    EXPECT_THAT(svg, Not(HasSubstr("no data")));
+
+    SvgDocument plain(500, 300);
+    options.marker.reset();
+    histogram(plain, Panel{0, 0, 500, 300}, values, options);
+    EXPECT_EQ(count(plain.str(), "stroke-dasharray"), 0u);
+}
+
+TEST(Histogram, LogAxisNotesValuesThatCannotBeDrawn) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    // |delta| of a few pairs: 2 exact zeros and 1 NaN cannot be placed on a log axis.
+    const std::vector<double> deltas = {1e-7, 3e-7, 2e-6, 0.0, 0.0, nan, 5e-5};
+    HistogramOptions options;
+    options.log_x = true;
+    options.marker = 1e-3;  // far right of the data: the axis is widened to show it
+    options.marker_label = "warn";
+    options.color = "#654321";
+    SvgDocument doc(500, 300);
+    const auto bins = histogram(doc, Panel{0, 0, 500, 300}, deltas, options);
+    const std::string svg = doc.str();
+    expect_well_formed(svg);
+    EXPECT_EQ(bins.drawn(), 4u);
+    EXPECT_THAT(svg, HasSubstr("1 non-finite, 2 &lt;= 0 of 7 values not shown"));
+    EXPECT_THAT(svg, HasSubstr(">0.001</text>"));  // a decade tick at the marker
+    EXPECT_EQ(count(svg, "stroke-dasharray"), 1u);
+    std::size_t with_data = 0;
+    for (std::size_t c : bins.counts) with_data += c > 0;
+    EXPECT_EQ(count(svg, "fill=\"#654321\""), with_data);
+}
+
+TEST(Histogram, EmptyAndAllNonFiniteInputSayNoData) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    HistogramOptions with_marker;
+    with_marker.marker = 1.0;
+    SvgDocument doc(400, 600);
+    histogram(doc, Panel{0, 0, 400, 300}, {}, with_marker);
+    histogram(doc, Panel{0, 300, 400, 300}, {nan, nan, std::numeric_limits<double>::infinity()});
+    const std::string svg = doc.str();
+    expect_well_formed(svg);
+    EXPECT_EQ(count(svg, "no data"), 2u);
+    EXPECT_THAT(svg, HasSubstr("3 non-finite of 3 values not shown"));
+    EXPECT_EQ(count(svg, "stroke-dasharray"), 0u);  // no axis to place the marker on
+}
+
+TEST(Histogram, RejectsBadMarkers) {
+    SvgDocument doc(400, 300);
+    const Panel p{0, 0, 400, 300};
+    HistogramOptions options;
+    options.log_x = true;
+    options.marker = 0.0;
+    expect_throw_with<ap::invalid_argument>([&] { histogram(doc, p, {1.0}, options); }, "marker = 0");
+    options.marker = std::numeric_limits<double>::quiet_NaN();
+    expect_throw_with<ap::numeric_error>([&] { histogram(doc, p, {1.0}, options); }, "marker");
+    options.marker.reset();
+    options.bins = 0;
+    expect_throw_with<ap::invalid_argument>([&] { histogram(doc, p, {1.0}, options); }, "bins");
+}
+
+TEST(BarChart, OneBarPerNonzeroHeightAndASwatchPerName) {
+    SvgDocument doc(500, 300);
+    bar_chart(doc, Panel{0, 0, 500, 300}, {"0", "1", "2", "3"}, {{5, 0, 2, 1}, {0, 3, 0, 0}},
+              {"positive", "negative"}, {"#aa0000", "#0000aa"}, "seqlets per region", "seqlets",
+              "regions");
+    const std::string svg = doc.str();
+    expect_well_formed(svg);
+    EXPECT_EQ(count(svg, "fill=\"#aa0000\""), 3u + 1u);  // bars + legend swatch
+    EXPECT_EQ(count(svg, "fill=\"#0000aa\""), 1u + 1u);
+    EXPECT_THAT(svg, HasSubstr(">positive</text>"));
+    EXPECT_THAT(svg, HasSubstr(">negative</text>"));
+    EXPECT_THAT(svg, HasSubstr(">seqlets per region</text>"));
+    EXPECT_THAT(svg, HasSubstr(">3</text>"));
+    EXPECT_THAT(svg, Not(HasSubstr("no data")));
+}
+
+TEST(BarChart, NoDataAndValidation) {
+    SvgDocument doc(400, 600);
+    bar_chart(doc, Panel{0, 0, 400, 300}, {}, {}, {}, {}, "empty", "", "");
+    bar_chart(doc, Panel{0, 300, 400, 300}, {"a", "b"}, {{0, 0}}, {"zeros"}, {}, "zeros", "", "");
+    expect_well_formed(doc.str());
+    EXPECT_EQ(count(doc.str(), "no data"), 2u);
+    const Panel p{0, 0, 400, 300};
+    expect_throw_with<ap::invalid_argument>(
+        [&] { bar_chart(doc, p, {"a", "b"}, {{1, 2}, {1}}, {}, {}, "", "", ""); },
+        "series[k].size() = 1 must equal categories.size() = 2 (k = 1)");
+    expect_throw_with<ap::invalid_argument>(
+        [&] { bar_chart(doc, p, {"a"}, {{-1}}, {}, {}, "", "", ""); }, "bar height = -1");
+    expect_throw_with<ap::numeric_error>(
+        [&] { bar_chart(doc, p, {"a"}, {{std::nan("")}}, {}, {}, "", "", ""); }, "bar height");
+}
+
+TEST(TallyIntegers, UnitBinsAndWiderBinsForLargeCounts) {
+    const auto small = tally_integers({{0, 0, 1, 3}, {2}});
+    EXPECT_EQ(small.bin_width, 1);
+    EXPECT_EQ(small.labels, (std::vector<std::string>{"0", "1", "2", "3"}));
+    EXPECT_EQ(small.counts[0], (std::vector<double>{2, 1, 0, 1}));
+    EXPECT_EQ(small.counts[1], (std::vector<double>{0, 0, 1, 0}));
+
+    // Largest 47 with at most 10 bins: width 5 (1 and 2 would need 48 and 24 bins).
+    const auto wide = tally_integers({{0, 4, 5, 47}}, 10);
+    EXPECT_EQ(wide.bin_width, 5);
+    ASSERT_EQ(wide.labels.size(), 10u);
+    EXPECT_EQ(wide.labels.front(), "0-4");
+    EXPECT_EQ(wide.labels.back(), "45-49");
+    EXPECT_EQ(wide.counts[0][0], 2.0);
+    EXPECT_EQ(wide.counts[0][1], 1.0);
+    EXPECT_EQ(wide.counts[0][9], 1.0);
+
+    const auto none = tally_integers({{}, {}});
+    EXPECT_TRUE(none.labels.empty());
+    EXPECT_EQ(none.counts.size(), 2u);
+    expect_throw_with<ap::invalid_argument>([] { tally_integers({{1, -2}}); }, "value = -2");
 }
