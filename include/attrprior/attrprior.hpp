@@ -43,6 +43,7 @@
 #include "attrprior/priors/prior.hpp"
 #include "attrprior/priors/smoothness.hpp"
 #include "attrprior/priors/sparsity.hpp"
+#include "attrprior/report/attribution_report.hpp"
 #include "attrprior/report/progress.hpp"
 #include "attrprior/report/svg.hpp"
 #include "attrprior/train/batch.hpp"
