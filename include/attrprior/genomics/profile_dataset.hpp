@@ -54,6 +54,19 @@
 namespace attrprior::genomics {
 
 namespace detail {
+/// Throws numeric_error unless the n coverage values read from `track` at chrom:start..
+/// are finite and >= 0 (docs/data.md §5), naming the track and the first bad position.
+inline void require_coverage(const float* values, Index n, const char* who, const std::string& track,
+                             const std::string& chrom, Index start) {
+    for (Index j = 0; j < n; ++j) {
+        const float v = values[j];
+        if (std::isfinite(v) && v >= 0) continue;
+        throw numeric_error(attrprior::detail::concat(
+            who, ": ", track, " has the value ", v, " at ", chrom, ":", start + j, " (coverage must be finite and >= 0",
+            v < 0 ? "; a minus-strand track stored as negative values must be negated first" : "", ")"));
+    }
+}
+
 /// Tracks that know their file (BigWigReader) have path(); messages then name it.
 template <class Track, class = void>
 struct has_path : std::false_type {};
@@ -194,17 +207,10 @@ public:
             profiles_.resize(base + static_cast<std::size_t>(Ow * K));
             for (Index k = 0; k < K; ++k) {
                 tracks[static_cast<std::size_t>(k)]->read(p.chrom, out_start, out_start + Ow, column.data());
-                for (Index j = 0; j < Ow; ++j) {
-                    const float v = column[static_cast<std::size_t>(j)];
-                    if (!std::isfinite(v) || v < 0) {
-                        throw numeric_error(attrprior::detail::concat(
-                            "ProfileDataset: ", track_names_[static_cast<std::size_t>(k)], " has the value ", v,
-                            " at ", p.chrom, ":", out_start + j, " (coverage must be finite and >= 0",
-                            v < 0 ? "; a minus-strand track stored as negative values must be negated first" : "",
-                            ")"));
-                    }
-                    profiles_[base + static_cast<std::size_t>(j * K + k)] = v;
-                }
+                detail::require_coverage(column.data(), Ow, "ProfileDataset", track_names_[static_cast<std::size_t>(k)],
+                                         p.chrom, out_start);
+                for (Index j = 0; j < Ow; ++j)
+                    profiles_[base + static_cast<std::size_t>(j * K + k)] = column[static_cast<std::size_t>(j)];
             }
             bases_ += seq;
             const auto it = split_of.find(p.chrom);

@@ -193,6 +193,19 @@ inline bool overlaps_region(const Regions& r, Index start, Index end) {
     return it != r.end() && it->first < end;
 }
 
+/// Throws invalid_argument unless windows[i] spans exactly L bases on a chromosome of the
+/// FASTA, naming the window (windows[i] and its coordinates) and the problem.
+inline void require_window(const Fasta& fasta, const std::vector<Interval>& windows, std::size_t i, Index L,
+                           const char* who) {
+    const Interval& w = windows[i];
+    const auto bad = [&](const std::string& why) {
+        return invalid_argument(attrprior::detail::concat(who, ": ", describe_interval(w, "windows", i), " ", why));
+    };
+    if (w.end - w.start != L) throw bad(attrprior::detail::concat("spans ", w.end - w.start, " bases, not L = ", L));
+    if (!fasta.has(w.chrom)) throw bad(attrprior::detail::concat("is on a chromosome not in '", fasta.path(), "'"));
+    if (w.start < 0 || w.end > fasta.length(w.chrom))
+        throw bad(attrprior::detail::concat("passes an end of the chromosome (length ", fasta.length(w.chrom), ")"));
+}
 }  // namespace detail
 
 /// The one-hot encodings of `windows` read from `fasta`: B x L x 4 row-major, row b the
@@ -204,17 +217,7 @@ inline bool overlaps_region(const Regions& r, Index start, Index end) {
 template <class Scalar>
 std::vector<Scalar> encode_windows(const Fasta& fasta, const std::vector<Interval>& windows, Index L) {
     require(L >= 1, "encode_windows", "L", L, "must be >= 1");
-    for (std::size_t i = 0; i < windows.size(); ++i) {
-        const Interval& w = windows[i];
-        const auto bad = [&](const std::string& why) {
-            return invalid_argument(attrprior::detail::concat("encode_windows: ",
-                                                              detail::describe_interval(w, "windows", i), " ", why));
-        };
-        if (w.end - w.start != L) throw bad(attrprior::detail::concat("spans ", w.end - w.start, " bases, not L = ", L));
-        if (!fasta.has(w.chrom)) throw bad(attrprior::detail::concat("is on a chromosome not in '", fasta.path(), "'"));
-        if (w.start < 0 || w.end > fasta.length(w.chrom))
-            throw bad(attrprior::detail::concat("passes an end of the chromosome (length ", fasta.length(w.chrom), ")"));
-    }
+    for (std::size_t i = 0; i < windows.size(); ++i) detail::require_window(fasta, windows, i, L, "encode_windows");
     std::vector<Scalar> x(windows.size() * static_cast<std::size_t>(L) * 4);
     for (std::size_t i = 0; i < windows.size(); ++i)
         one_hot(fasta.fetch(windows[i].chrom, windows[i].start, windows[i].end), x.data() + i * static_cast<std::size_t>(L) * 4);
