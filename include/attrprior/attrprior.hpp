@@ -9,6 +9,7 @@
 #include "attrprior/attribution/ism.hpp"
 #include "attrprior/attribution/rows.hpp"
 #include "attrprior/attribution/scores.hpp"
+#include "attrprior/attribution/seqlets.hpp"
 #include "attrprior/attribution/shuffle.hpp"
 #include "attrprior/attribution/target.hpp"
 #include "attrprior/core/error.hpp"
