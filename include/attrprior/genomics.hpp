@@ -13,6 +13,7 @@
 #include "attrprior/genomics/motifs.hpp"
 #include "attrprior/genomics/negatives.hpp"
 #include "attrprior/genomics/profile_dataset.hpp"
+#include "attrprior/genomics/regions.hpp"
 #include "attrprior/genomics/sequence.hpp"
 #include "attrprior/genomics/simulate.hpp"
 #include "attrprior/genomics/windows.hpp"
