@@ -16,4 +16,5 @@
 #include "attrprior/genomics/regions.hpp"
 #include "attrprior/genomics/sequence.hpp"
 #include "attrprior/genomics/simulate.hpp"
+#include "attrprior/genomics/window_bigwig.hpp"
 #include "attrprior/genomics/windows.hpp"
