@@ -1,5 +1,5 @@
 // Regions to explain: the model-sized windows of a user's BED or narrowPeak records, with an
-// account of every record that could not be used (docs/data.md, "Regions to explain").
+// account of every record that could not be used (docs/data.md §9, "Regions to explain").
 //
 // A program that explains (or predicts on) a saved model's input reads the records with
 // read_narrowpeak or read_bed, turns them into windows with load_regions, and one-hot

@@ -1,4 +1,4 @@
-// Per-base tracks over a set of windows, written as one bigWig (docs/data.md, "Contribution
+// Per-base tracks over a set of windows, written as one bigWig (docs/data.md §10, "Contribution
 // bigWigs"): contribution scores of the regions an `attribute` run explains, or a model's
 // predicted profiles (one file per task and strand). Named for what it writes, windows of
 // per-base values, not for where the values come from.
