@@ -1,6 +1,7 @@
 // attrprior genomics: FASTA through htslib, bigWig tracks through libBigWig, BED/narrowPeak,
 // one-hot encoding, motifs, the genome and coverage simulators, and the binary and profile
-// dataset builders. Link with attrprior::genomics (needs htslib and libBigWig).
+// dataset builders, the regions a saved model explains and per-base tracks over windows as
+// bigWigs. Link with attrprior::genomics (needs htslib and libBigWig).
 #pragma once
 
 #include "attrprior/genomics/batching.hpp"
@@ -13,6 +14,8 @@
 #include "attrprior/genomics/motifs.hpp"
 #include "attrprior/genomics/negatives.hpp"
 #include "attrprior/genomics/profile_dataset.hpp"
+#include "attrprior/genomics/regions.hpp"
 #include "attrprior/genomics/sequence.hpp"
 #include "attrprior/genomics/simulate.hpp"
+#include "attrprior/genomics/window_bigwig.hpp"
 #include "attrprior/genomics/windows.hpp"

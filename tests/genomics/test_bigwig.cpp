@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -643,6 +644,33 @@ TEST(BigWigReaderErrors, BadStrideOrNullOutput) {
     EXPECT_THAT(msg, HasSubstr("chr2:0-5"));
 }
 
+TEST(BigWig, SpansWriteOnlyTheirBases) {
+    // Spans of chr2 (60 bases) cut from small_track()'s values, with gaps between them, two
+    // adjacent spans continuing one run (stored as one interval), and an empty span.
+    const std::string path = temp_path("spans.bw");
+    const Track t = small_track();
+    const std::vector<float>& chr2 = t.of("chr2");
+    using Span = BigWigWriter::Span;
+    {
+        BigWigWriter writer(path, t.chromosomes);
+        writer.write_spans("chr2", {Span{3, 6, chr2.data() + 3}, Span{9, 4, chr2.data() + 9}, Span{30, 0, nullptr},
+                                    Span{20, 2, chr2.data() + 20}, Span{45, 15, chr2.data() + 45}});
+        writer.write_spans("chrM", {});
+        writer.write_spans("chrUn_1", {Span{39, 1, chr2.data() + 20}});
+        writer.close();
+    }
+    std::vector<float> expected(60, 0.0f);
+    for (const auto& [a, b] : std::vector<std::pair<Index, Index>>{{3, 13}, {20, 22}, {45, 60}}) {
+        for (Index i = a; i < b; ++i) expected[static_cast<std::size_t>(i)] = chr2[static_cast<std::size_t>(i)];
+    }
+    const BigWigReader bw(path);
+    EXPECT_EQ(bw.read("chr2", 0, 60), expected);
+    EXPECT_EQ(stored_intervals(path, "chr2", 60), runs_of(expected));  // [5, 12) of 1.0 is one interval
+    EXPECT_EQ(bw.read("chr1", 0, 25), std::vector<float>(25, 0.0f));
+    EXPECT_EQ(bw.read("chrM", 0, 17), std::vector<float>(17, 0.0f));
+    EXPECT_EQ(bw.read("chrUn_1", 38, 40), (std::vector<float>{0.0f, -3.5f}));
+}
+
 // ---------------------------------------------------------------- writer errors
 
 TEST(BigWigWriterErrors, OutOfOrderAndRepeatedChromosomes) {
@@ -710,6 +738,42 @@ TEST(BigWigWriterErrors, NonFiniteValues) {
     writer.write_chromosome("chr1", v.data(), 20);
     writer.close();
     EXPECT_EQ(BigWigReader(path).read("chr1", 0, 20), v);
+}
+
+TEST(BigWigWriterErrors, BadSpans) {
+    const std::string path = temp_path("spans.bw");
+    BigWigWriter writer(path, {{"chr1", 20}, {"chr2", 5}});
+    using Span = BigWigWriter::Span;
+    std::vector<float> v(20, 1.0f);
+    const auto message = [&](const std::vector<Span>& spans) {
+        return error_message<attrprior::invalid_argument>([&] { writer.write_spans("chr1", spans); });
+    };
+    std::string msg = message({Span{0, 5, v.data()}, Span{4, 2, v.data()}});
+    EXPECT_THAT(msg, HasSubstr("BigWigWriter::write_spans: spans[1] (chr1:4-6) of '" + path + "'"));
+    EXPECT_THAT(msg, HasSubstr("starts before the end 5 of the previous span"));
+    msg = message({Span{10, 5, v.data()}, Span{2, 2, v.data()}});
+    EXPECT_THAT(msg, HasSubstr("spans[1] (chr1:2-4)"));
+    EXPECT_THAT(msg, HasSubstr("sorted by start"));
+    EXPECT_THAT(message({Span{15, 6, v.data()}}), HasSubstr("spans[0] (chr1:15-21) of '" + path +
+                                                            "' passes the end of the chromosome (length 20)"));
+    EXPECT_THAT(message({Span{1, 2, nullptr}}), HasSubstr("spans[0] (chr1:1-3) of '" + path + "' has null values"));
+    EXPECT_THAT(message({Span{1, -2, v.data()}}), HasSubstr("negative length -2"));
+    EXPECT_THAT(error_message<attrprior::invalid_argument>([&] { writer.write_spans("chrX", {}); }),
+                HasSubstr("write_spans: unknown chromosome 'chrX'"));
+    v[7] = std::numeric_limits<float>::infinity();
+    msg = error_message<attrprior::numeric_error>([&] { writer.write_spans("chr1", {Span{10, 10, v.data()}}); });
+    EXPECT_THAT(msg, HasSubstr("value at chr1:17 (chromosome 'chr1', position 17) is inf"));
+    // The failed calls wrote nothing: chr1 can still be written, then not again.
+    v[7] = 1.0f;
+    writer.write_spans("chr1", {Span{10, 10, v.data()}});
+    EXPECT_THAT(error_message<attrprior::invalid_argument>([&] { writer.write_spans("chr1", {}); }),
+                HasSubstr("'chr1' of '" + path + "' was already written"));
+    writer.close();
+    EXPECT_THAT(error_message<attrprior::invalid_argument>([&] { writer.write_spans("chr2", {}); }),
+                HasSubstr("already closed"));
+    std::vector<float> expected(20, 0.0f);
+    std::fill(expected.begin() + 10, expected.end(), 1.0f);
+    EXPECT_EQ(BigWigReader(path).read("chr1", 0, 20), expected);
 }
 
 TEST(BigWigWriterErrors, BadChromosomeLists) {

@@ -132,6 +132,15 @@ TEST(Fasta, EdgesAndCase) {
     EXPECT_EQ(fa.fetch("b", 0, 1), "T");
 }
 
+TEST(Fasta, ChromosomeSizesInFileOrder) {
+    const std::string path = temp_path("genome.fa");
+    write_text(path, small_genome().text(10));
+    const Fasta fa(path);
+    const std::vector<std::pair<std::string, Index>> expected = {
+        {"chr2", 25}, {"chr1", 12}, {"chrM", 7}, {"scaffold_7", 20}};
+    EXPECT_EQ(attrprior::genomics::chromosome_sizes(fa), expected);
+}
+
 TEST(Fasta, WindowsLineEndings) {
     const std::string path = temp_path("crlf.fa");
     write_text(path, ">x\r\nACGT\r\nGG\r\n>y\r\nTTT\r\n");

@@ -1,5 +1,5 @@
 // Per-base signal tracks in bigWig files through libBigWig: BigWigReader reads the values
-// of a window, BigWigWriter writes whole chromosomes, check_chromosomes compares a bigWig's
+// of a window, BigWigWriter writes whole chromosomes (or spans of them), check_chromosomes compares a bigWig's
 // chromosomes with a reference genome's.
 //
 // Coordinates are 0-based and half-open, as everywhere in attrprior. A bigWig stores 32-bit
@@ -569,67 +569,68 @@ public:
     /// chromosome is written then); io_error if libBigWig fails.
     void write_chromosome(const std::string& chrom, const float* values, Index n) {
         using attrprior::detail::concat;
+        constexpr const char* who = "BigWigWriter::write_chromosome";
         State& s = state();
-        if (s.file == nullptr) {
-            throw invalid_argument(concat("BigWigWriter::write_chromosome: '", s.path,
-                                          "' is already closed (writing '", chrom, "')"));
-        }
-        if (s.failed) {
-            throw io_error(concat("BigWigWriter::write_chromosome: an earlier write to '", s.path,
-                                  "' failed; the file cannot be completed (writing '", chrom,
-                                  "')"));
-        }
-        const auto it = s.index.find(chrom);
-        if (it == s.index.end()) {
-            throw invalid_argument(concat(
-                "BigWigWriter::write_chromosome: unknown chromosome '", chrom, "' for '", s.path,
-                "' (", s.chromosomes.size(), " chromosomes: ",
-                detail::bigwig_name_list(s.chromosomes, [](const auto& c) { return c.first; }),
-                ")"));
-        }
-        const std::size_t id = it->second;
-        if (id < s.next) {
-            const std::string& last = s.chromosomes[s.next - 1].first;
-            throw invalid_argument(concat(
-                "BigWigWriter::write_chromosome: chromosome '", chrom, "' of '", s.path, "' ",
-                id == s.next - 1 ? std::string("was already written")
-                                 : "comes before '" + last + "' (already written)",
-                "; chromosomes must be written at most once each, in the order given to the "
-                "constructor"));
-        }
+        const std::size_t id = s.next_chromosome(chrom, who);
         const Index len = s.chromosomes[id].second;
         if (n != len) {
-            throw invalid_argument(concat("BigWigWriter::write_chromosome: n = ", n,
-                                          " but chromosome '", chrom, "' has length ", len,
+            throw invalid_argument(concat(who, ": n = ", n, " but chromosome '", chrom, "' has length ", len,
                                           " in '", s.path, "'"));
         }
         if (values == nullptr && n > 0) {
-            throw invalid_argument(concat("BigWigWriter::write_chromosome: values is null for '",
-                                          chrom, "' of '", s.path, "'"));
+            throw invalid_argument(concat(who, ": values is null for '", chrom, "' of '", s.path, "'"));
         }
-        for (Index i = 0; i < n; ++i) {
-            if (!std::isfinite(values[i])) {
-                throw numeric_error(concat(
-                    "BigWigWriter::write_chromosome: value at ", chrom, ":", i,
-                    " (chromosome '", chrom, "', position ", i, ") is ", values[i], " in '",
-                    s.path, "'; bigWig values must be finite"));
-            }
-        }
+        s.check_finite(chrom, 0, values, n, who);
         // From here on the chromosome counts as written, even if libBigWig fails below:
         // writing it again would put its data twice into the file.
         s.next = id + 1;
+        s.add_runs(id, 0, values, n);
+        s.flush(id);
+    }
 
-        for (Index i = 0; i < n;) {
-            const float v = values[i];
-            Index j = i + 1;
-            while (j < n && values[j] == v) ++j;
-            if (v != 0.0f) {
-                s.starts.push_back(static_cast<std::uint32_t>(i));
-                s.ends.push_back(static_cast<std::uint32_t>(j));
-                s.values.push_back(v);
-                if (s.starts.size() == detail::bigwig_write_chunk) s.flush(id);
+    /// A stretch [start, start + length) of one chromosome with its values (values[i] is base
+    /// start + i), for write_spans.
+    struct Span {
+        Index start = 0;
+        Index length = 0;
+        const float* values = nullptr;
+    };
+
+    /// Writes values for the bases of chrom covered by `spans` only; the other bases get none
+    /// and read back as 0, as for write_chromosome with zeros there, without a dense buffer of
+    /// the whole chromosome (e.g. tracks over a set of windows). Spans must be sorted by start,
+    /// disjoint and on the chromosome; empty spans are ignored. Order rules and errors as
+    /// write_chromosome; invalid_argument names the span (its index and coordinates) that is
+    /// out of order, overlapping, past the chromosome end or without values.
+    void write_spans(const std::string& chrom, const std::vector<Span>& spans) {
+        using attrprior::detail::concat;
+        constexpr const char* who = "BigWigWriter::write_spans";
+        State& s = state();
+        const std::size_t id = s.next_chromosome(chrom, who);
+        const Index len = s.chromosomes[id].second;
+        Index covered_to = 0;  // end of the previous non-empty span
+        for (std::size_t k = 0; k < spans.size(); ++k) {
+            const Span& span = spans[k];
+            const auto bad = [&](const auto&... why) {
+                return invalid_argument(concat(who, ": spans[", k, "] (", chrom, ":", span.start, "-",
+                                               span.start + span.length, ") of '", s.path, "' ", why...));
+            };
+            if (span.length < 0) throw bad("has a negative length ", span.length);
+            if (span.length == 0) continue;
+            if (span.values == nullptr) throw bad("has null values");
+            if (span.start < covered_to) {
+                throw bad("starts before the end ", covered_to,
+                          " of the previous span (spans must be sorted by start and disjoint)");
             }
-            i = j;
+            if (span.start + span.length > len) throw bad("passes the end of the chromosome (length ", len, ")");
+            covered_to = span.start + span.length;
+        }
+        for (const Span& span : spans) {
+            if (span.length > 0) s.check_finite(chrom, span.start, span.values, span.length, who);
+        }
+        s.next = id + 1;  // as in write_chromosome
+        for (const Span& span : spans) {
+            if (span.length > 0) s.add_runs(id, span.start, span.values, span.length);
         }
         s.flush(id);
     }
@@ -665,6 +666,72 @@ private:
                 finish();
             } catch (...) {
                 // A destructor must not throw; close() reports the same failure.
+            }
+        }
+
+        /// The id of chrom, after checking that it can be written now: the writer is open and
+        /// sound, chrom is listed and comes after the chromosomes already written.
+        std::size_t next_chromosome(const std::string& chrom, const char* who) const {
+            using attrprior::detail::concat;
+            if (file == nullptr) {
+                throw invalid_argument(concat(who, ": '", path, "' is already closed (writing '", chrom, "')"));
+            }
+            if (failed) {
+                throw io_error(concat(who, ": an earlier write to '", path,
+                                      "' failed; the file cannot be completed (writing '", chrom, "')"));
+            }
+            const auto it = index.find(chrom);
+            if (it == index.end()) {
+                throw invalid_argument(concat(
+                    who, ": unknown chromosome '", chrom, "' for '", path, "' (", chromosomes.size(),
+                    " chromosomes: ", detail::bigwig_name_list(chromosomes, [](const auto& c) { return c.first; }),
+                    ")"));
+            }
+            const std::size_t id = it->second;
+            if (id < next) {
+                const std::string& last = chromosomes[next - 1].first;
+                throw invalid_argument(concat(
+                    who, ": chromosome '", chrom, "' of '", path, "' ",
+                    id == next - 1 ? std::string("was already written")
+                                   : "comes before '" + last + "' (already written)",
+                    "; chromosomes must be written at most once each, in the order given to the "
+                    "constructor"));
+            }
+            return id;
+        }
+
+        /// Throws numeric_error naming the first non-finite of the n values of bases
+        /// offset, offset + 1, ... of chrom.
+        void check_finite(const std::string& chrom, Index offset, const float* v, Index n, const char* who) const {
+            for (Index i = 0; i < n; ++i) {
+                if (!std::isfinite(v[i])) {
+                    throw numeric_error(attrprior::detail::concat(
+                        who, ": value at ", chrom, ":", offset + i, " (chromosome '", chrom, "', position ",
+                        offset + i, ") is ", v[i], " in '", path, "'; bigWig values must be finite"));
+                }
+            }
+        }
+
+        /// Queues the non-zero runs of equal values of the n values of bases offset, ... of
+        /// chromosome `id` (a run continuing the last queued one extends it), handing them to
+        /// libBigWig whenever a chunk is full.
+        void add_runs(std::size_t id, Index offset, const float* v, Index n) {
+            for (Index i = 0; i < n;) {
+                const float value = v[i];
+                Index j = i + 1;
+                while (j < n && v[j] == value) ++j;
+                if (value != 0.0f) {
+                    const auto a = static_cast<std::uint32_t>(offset + i), b = static_cast<std::uint32_t>(offset + j);
+                    if (!starts.empty() && ends.back() == a && values.back() == value) {
+                        ends.back() = b;
+                    } else {
+                        starts.push_back(a);
+                        ends.push_back(b);
+                        values.push_back(value);
+                        if (starts.size() == detail::bigwig_write_chunk) flush(id);
+                    }
+                }
+                i = j;
             }
         }
 

@@ -257,4 +257,14 @@ private:
     std::unique_ptr<State> state_;
 };
 
+/// (name, length) of every sequence of `fasta`, in file order: the chromosome list of a
+/// bigWig written over this genome (BigWigWriter, write_window_bigwig), so the bigWig's
+/// chromosomes come in the FASTA's order.
+inline std::vector<std::pair<std::string, Index>> chromosome_sizes(const Fasta& fasta) {
+    std::vector<std::pair<std::string, Index>> sizes;
+    sizes.reserve(fasta.chromosomes().size());
+    for (const std::string& name : fasta.chromosomes()) sizes.emplace_back(name, fasta.length(name));
+    return sizes;
+}
+
 }  // namespace attrprior::genomics
