@@ -225,11 +225,13 @@ struct NpyHeader {
     std::vector<Index> shape;
 };
 
-/// Parses the Python-literal header dict of a .npy file. Throws io_error naming path.
+/// Parses the Python-literal header dict of a .npy file. Throws io_error whose message
+/// starts with context ("read_npy: 'path'", or for a member of an archive
+/// "read_npz: 'path:member'").
 class NpyHeaderParser {
 public:
-    NpyHeaderParser(const std::string& text, const std::string& path)
-        : s_(text), path_(path) {}
+    NpyHeaderParser(const std::string& text, const std::string& context)
+        : s_(text), context_(context) {}
 
     NpyHeader parse() {
         skip_ws();
@@ -252,8 +254,8 @@ public:
                 if (have_order) fail("duplicate key 'fortran_order'");
                 have_order = true;
                 if (parse_bool()) {
-                    throw io_error(concat("read_npy: '", path_,
-                                          "': Fortran order not supported; save with "
+                    throw io_error(concat(context_,
+                                          ": Fortran order not supported; save with "
                                           "np.ascontiguousarray"));
                 }
             } else if (key == "shape") {
@@ -282,7 +284,7 @@ private:
         std::string shown = s_.substr(0, 200);
         while (!shown.empty() && (shown.back() == ' ' || shown.back() == '\n')) shown.pop_back();
         if (s_.size() > 200) shown += "...";
-        throw io_error(concat("read_npy: '", path_, "': malformed header: ", problem,
+        throw io_error(concat(context_, ": malformed header: ", problem,
                               " (header: ", shown, ")"));
     }
 
@@ -331,8 +333,8 @@ private:
 
     NpyType parse_descr() {
         if (!at_end() && s_[pos_] == '[') {
-            throw io_error(concat("read_npy: '", path_,
-                                  "': unsupported dtype: structured arrays are not supported"));
+            throw io_error(concat(context_,
+                                  ": unsupported dtype: structured arrays are not supported"));
         }
         const std::string d = parse_string("value of 'descr'");
         struct Known {
@@ -357,13 +359,13 @@ private:
                     if (order == '<' || order == '=') return k.type;
                     if (order == '>') {
                         throw io_error(concat(
-                            "read_npy: '", path_, "': big-endian dtype '", d,
+                            context_, ": big-endian dtype '", d,
                             "' not supported; save with arr.astype('<", code, "')"));
                     }
                 }
             }
         }
-        throw io_error(concat("read_npy: '", path_, "': unsupported dtype '", d,
+        throw io_error(concat(context_, ": unsupported dtype '", d,
                               "' (supported: <f4, <f8, |i1, |u1, <i4, <i8, |b1)"));
     }
 
@@ -382,7 +384,7 @@ private:
         }
         consume('L');  // Python 2 long suffix, as in files written by old numpy
         if (negative && value != 0) {
-            throw io_error(concat("read_npy: '", path_, "': negative dimension -", value,
+            throw io_error(concat(context_, ": negative dimension -", value,
                                   " in shape"));
         }
         if (overflow) fail("unparsable shape: dimension too large");
@@ -413,7 +415,7 @@ private:
     }
 
     const std::string& s_;
-    const std::string& path_;
+    const std::string& context_;
     std::size_t pos_ = 0;
 };
 
@@ -428,22 +430,24 @@ inline bool checked_count(const std::vector<Index>& shape, Index& count) {
     return true;
 }
 
-inline std::uint32_t read_le(const unsigned char* p, int nbytes) {
-    std::uint32_t v = 0;
+/// The unsigned little-endian integer of nbytes (at most 8) bytes at p.
+inline std::uint64_t read_le(const unsigned char* p, int nbytes) {
+    std::uint64_t v = 0;
     for (int i = nbytes - 1; i >= 0; --i) v = (v << 8) | p[i];
     return v;
 }
 
 /// Reads n elements stored as S from `in` and converts them into out (resized to n).
+/// Errors start with context (see NpyHeaderParser).
 template <class T, class S>
 void read_npy_data(std::istream& in, std::vector<T>& out, std::size_t n,
-                   const std::string& path, NpyType stored) {
+                   const std::string& context, NpyType stored) {
     const std::size_t nbytes = n * sizeof(S);
     auto read_exactly = [&](void* dst) {
         if (nbytes == 0) return;
         in.read(static_cast<char*>(dst), static_cast<std::streamsize>(nbytes));
         if (in.gcount() != static_cast<std::streamsize>(nbytes))
-            throw io_error(concat("read_npy: '", path, "': read error in the data section"));
+            throw io_error(concat(context, ": read error in the data section"));
     };
     out.resize(n);
     if constexpr (same_representation<T, S>()) {
@@ -460,7 +464,7 @@ void read_npy_data(std::istream& in, std::vector<T>& out, std::size_t n,
             }
             T converted{};
             if (!convert_value<T, S>(v, converted)) {
-                throw io_error(concat("read_npy: '", path, "': element ", i, " (value ", +v,
+                throw io_error(concat(context, ": element ", i, " (value ", +v,
                                       ") of stored dtype '", npy_descr(stored),
                                       "' cannot be represented as ", type_name<T>()));
             }
@@ -469,25 +473,19 @@ void read_npy_data(std::istream& in, std::vector<T>& out, std::size_t n,
     }
 }
 
+/// Reads a whole .npy image of `size` bytes from `in` (positioned at its magic string)
+/// and converts its elements to T. Shared by read_npy (a file) and read_npz (an archive
+/// member): `context` starts every error message ("read_npy: 'path'" or
+/// "read_npz: 'path:member'") and `container` names what holds the image ("file" or
+/// "member") in messages about sizes.
 template <class T>
-NpyArray<T> read_npy_impl(const std::string& path, const std::vector<Index>* expected) {
+NpyArray<T> read_npy_stream(std::istream& in, std::streamoff size, const std::string& context,
+                            const char* container, const std::vector<Index>* expected) {
     static_assert(std::is_arithmetic_v<T>, "read_npy: T must be an arithmetic type");
     check_little_endian_host();
     auto fail = [&](const std::string& problem) {
-        return io_error(concat("read_npy: '", path, "': ", problem));
+        return io_error(concat(context, ": ", problem));
     };
-
-    errno = 0;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        const int err = errno;
-        throw fail(concat("cannot open file for reading",
-                          err != 0 ? concat(" (", std::strerror(err), ")") : std::string()));
-    }
-    in.seekg(0, std::ios::end);
-    const std::streamoff file_size = in.tellg();
-    in.seekg(0, std::ios::beg);
-    if (file_size < 0 || !in) throw fail("cannot determine the file size");
 
     static const char magic[] = "\x93NUMPY";
     unsigned char prefix[12] = {};
@@ -505,21 +503,22 @@ NpyArray<T> read_npy_impl(const std::string& path, const std::vector<Index>* exp
     in.read(reinterpret_cast<char*>(prefix + 8), len_bytes);
     if (in.gcount() != len_bytes)
         throw fail("truncated header (file ends in the header length field)");
-    const std::uint32_t header_len = read_le(prefix + 8, len_bytes);
+    const auto header_len = static_cast<std::uint32_t>(read_le(prefix + 8, len_bytes));
     const std::streamoff data_offset = 8 + len_bytes + static_cast<std::streamoff>(header_len);
-    if (data_offset > file_size) {
+    if (data_offset > size) {
         throw fail(concat("truncated header (the header of ", header_len,
-                          " bytes extends past the end of the ", file_size, "-byte file)"));
+                          " bytes extends past the end of the ", size, "-byte ", container,
+                          ")"));
     }
     std::string header(header_len, '\0');
     in.read(header.data(), static_cast<std::streamsize>(header_len));
     if (in.gcount() != static_cast<std::streamsize>(header_len))
         throw fail("truncated header (read failed)");
 
-    const NpyHeader h = NpyHeaderParser(header, path).parse();
+    const NpyHeader h = NpyHeaderParser(header, context).parse();
     if (expected != nullptr && *expected != h.shape) {
-        throw fail(concat("expected shape ", shape_repr(*expected), " but the file has shape ",
-                          shape_repr(h.shape)));
+        throw fail(concat("expected shape ", shape_repr(*expected), " but the ", container,
+                          " has shape ", shape_repr(h.shape)));
     }
 
     Index count = 0;
@@ -530,16 +529,16 @@ NpyArray<T> read_npy_impl(const std::string& path, const std::vector<Index>* exp
     }
     const std::streamoff need = static_cast<std::streamoff>(count) *
                                 static_cast<std::streamoff>(itemsize);
-    const std::streamoff have = file_size - data_offset;
+    const std::streamoff have = size - data_offset;
     if (have < need) {
         throw fail(concat("truncated data: shape ", shape_repr(h.shape), " with dtype '",
-                          npy_descr(h.type), "' needs ", need, " data bytes but the file has ",
-                          have));
+                          npy_descr(h.type), "' needs ", need, " data bytes but the ",
+                          container, " has ", have));
     }
     if (have > need) {
         throw fail(concat("trailing data: shape ", shape_repr(h.shape), " with dtype '",
-                          npy_descr(h.type), "' needs ", need,
-                          " data bytes but the file has ", have));
+                          npy_descr(h.type), "' needs ", need, " data bytes but the ",
+                          container, " has ", have));
     }
 
     NpyArray<T> out;
@@ -549,9 +548,30 @@ NpyArray<T> read_npy_impl(const std::string& path, const std::vector<Index>* exp
 
     visit_npy_type(h.type, [&](auto tag) {
         using S = typename decltype(tag)::type;
-        read_npy_data<T, S>(in, out.data, n, path, h.type);
+        read_npy_data<T, S>(in, out.data, n, context, h.type);
     });
     return out;
+}
+
+template <class T>
+NpyArray<T> read_npy_impl(const std::string& path, const std::vector<Index>* expected) {
+    const std::string context = concat("read_npy: '", path, "'");
+    auto fail = [&](const std::string& problem) {
+        return io_error(concat(context, ": ", problem));
+    };
+
+    errno = 0;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        const int err = errno;
+        throw fail(concat("cannot open file for reading",
+                          err != 0 ? concat(" (", std::strerror(err), ")") : std::string()));
+    }
+    in.seekg(0, std::ios::end);
+    const std::streamoff file_size = in.tellg();
+    in.seekg(0, std::ios::beg);
+    if (file_size < 0 || !in) throw fail("cannot determine the file size");
+    return read_npy_stream<T>(in, file_size, context, "file", expected);
 }
 
 inline std::string make_npy_header(NpyType type, const std::vector<Index>& shape) {
@@ -600,18 +620,20 @@ inline void write_npy_bytes(const std::string& path, NpyType type, const void* b
     if (!out) throw io_error(concat("write_npy: '", path, "': error while writing the file"));
 }
 
-/// Validates shape and returns the element count; throws invalid_argument.
-inline Index checked_write_count(const std::string& path, const std::vector<Index>& shape) {
+/// Validates shape and returns the element count; throws invalid_argument naming the
+/// calling function `who` and the file.
+inline Index checked_write_count(const std::string& path, const std::vector<Index>& shape,
+                                 const char* who = "write_npy") {
     for (Index d : shape) {
         if (d < 0) {
-            throw invalid_argument(concat("write_npy: '", path, "': shape ", shape_repr(shape),
+            throw invalid_argument(concat(who, ": '", path, "': shape ", shape_repr(shape),
                                           " has a negative dimension"));
         }
     }
     Index count = 0;
     if (!checked_count(shape, count)) {
         throw invalid_argument(
-            concat("write_npy: '", path, "': shape ", shape_repr(shape), " is too large"));
+            concat(who, ": '", path, "': shape ", shape_repr(shape), " is too large"));
     }
     return count;
 }
