@@ -218,10 +218,10 @@ TEST(AttributionReport, SizeErrorsNameTheFieldAndTheSizes) {
     expect_invalid(report(d), "chroms.size() = 3 and starts.size() = 2 must both be 0 or labels.size() = 3");
     d = base;
     d.negative_seqlets.clear();
-    expect_invalid(report(d), "positive_seqlets.size() = 3 and negative_seqlets.size() = 0");
+    expect_invalid(report(d), "positive_seqlets.size() = 3 and negative_seqlets.size() = 0 must be equal");
     d = base;
     d.deltas->push_back(1.0);
-    expect_invalid(report(d), "deltas.size() = 7 must equal labels.size() x references = 3 x 2 = 6");
+    expect_invalid(report(d), "deltas.size() = 7 must be a multiple of references = 2");
     d = base;
     d.references = 0;
     expect_invalid(report(d), "references = 0");

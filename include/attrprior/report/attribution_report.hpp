@@ -21,12 +21,16 @@
 
 namespace attrprior::report {
 
-/// What the attribution report draws, for N regions of `length` bases. Every per-region
-/// array is in the same region order as `labels`.
+/// What the attribution report draws. The logos come from N candidate regions of
+/// `length` bases (labels, chroms, starts and projected scores, in one order; a caller
+/// explaining many regions passes only its strongest ones). The distributions of the
+/// convergence delta and of seqlet counts cover every region explained, which may be more
+/// than the N candidates.
 struct AttributionReportData {
     std::string method;  ///< the method of `projected`, e.g. "DeepSHAP"
     std::string target;  ///< what was explained, e.g. "logits"
     Index skipped = 0;   ///< regions that could not be attributed (header line)
+    Index regions = 0;   ///< regions explained (header line); 0: labels.size()
     Index length = 0;    ///< L, bases per region
 
     std::vector<std::string> labels;  ///< N region labels, e.g. "chr1:1000-2000 peak_3"
@@ -42,14 +46,15 @@ struct AttributionReportData {
     std::vector<float> second_projected;
     std::string second_method;  ///< its name, required with second_projected
 
-    /// Convergence deltas, N x `references` (region-major), as the caller wants them
+    /// Convergence deltas, `references` per explained region (region-major), as the caller wants them
     /// compared with `delta_threshold` (e.g. DeepLIFT's delta / max(1, |f(x)|, |f(r)|)
     /// against warn_factor). Absent for methods without a delta: the panel says so.
     std::optional<std::vector<double>> deltas;
     Index references = 0;                   ///< K: deltas per region
     std::optional<double> delta_threshold;  ///< > 0: marked on the |delta| axis
 
-    /// Seqlets found per region (N each), or both empty: not computed (the panel says so).
+    /// Seqlets found per explained region (one count each), or both empty: not computed
+    /// (the panel says so).
     std::vector<Index> positive_seqlets, negative_seqlets;
 
     Index top = 6;      ///< regions drawn as logos (fewer when N is smaller)
@@ -106,6 +111,7 @@ inline void validate(const AttributionReportData& data) {
     const Index L = data.length;
     require(L >= 0, where, "length", L, "must be >= 0");
     require(data.skipped >= 0, where, "skipped", data.skipped, "must be >= 0");
+    require(data.regions >= 0, where, "regions", data.regions, "must be >= 0");
     require(data.top >= 0, where, "top", data.top, "must be >= 0");
     require(data.window >= 1, where, "window", data.window, "must be >= 1");
     require(data.projected.size() == N * static_cast<std::size_t>(L) * 4, where, "projected.size()",
@@ -118,15 +124,14 @@ inline void validate(const AttributionReportData& data) {
     require(data.chroms.size() == data.starts.size() && (data.chroms.empty() || data.chroms.size() == N), where,
             "chroms.size()", data.chroms.size(), "and starts.size() = ", data.starts.size(),
             " must both be 0 or labels.size() = ", N);
-    require(data.positive_seqlets.size() == data.negative_seqlets.size() &&
-                (data.positive_seqlets.empty() || data.positive_seqlets.size() == N),
-            where, "positive_seqlets.size()", data.positive_seqlets.size(), "and negative_seqlets.size() = ",
-            data.negative_seqlets.size(), " must both be 0 or labels.size() = ", N);
+    require(data.positive_seqlets.size() == data.negative_seqlets.size(), where, "positive_seqlets.size()",
+            data.positive_seqlets.size(), "and negative_seqlets.size() = ", data.negative_seqlets.size(),
+            " must be equal (one count of each sign per region)");
     if (data.deltas) {
         require(data.references >= 1, where, "references", data.references, "must be >= 1 when deltas are given");
-        require(data.deltas->size() == N * static_cast<std::size_t>(data.references), where, "deltas.size()",
-                data.deltas->size(), "must equal labels.size() x references = ", N, " x ", data.references, " = ",
-                N * static_cast<std::size_t>(data.references));
+        require(data.deltas->size() % static_cast<std::size_t>(data.references) == 0, where, "deltas.size()",
+                data.deltas->size(), "must be a multiple of references = ", data.references,
+                " (references deltas per region)");
     }
     if (data.delta_threshold) {
         detail::require_finite(where, "delta_threshold", *data.delta_threshold);
@@ -169,10 +174,11 @@ inline SvgDocument attribution_report_document(const AttributionReportData& data
     auto column_x = [&](int c) { return kGap + c * (kColumn + kGap); };
 
     // Header.
+    const Index explained = data.regions > 0 ? data.regions : N;
     doc.text(kGap, 30.0,
              detail::concat(data.method.empty() ? "attributions" : data.method,
-                            data.target.empty() ? "" : " of " + data.target, ": ", N,
-                            N == 1 ? " region" : " regions", ", ", data.skipped, " skipped"),
+                            data.target.empty() ? "" : " of " + data.target, ": ", explained,
+                            explained == 1 ? " region" : " regions", ", ", data.skipped, " skipped"),
              16);
 
     // |delta| distribution.
@@ -182,7 +188,8 @@ inline SvgDocument attribution_report_document(const AttributionReportData& data
         std::transform(data.deltas->begin(), data.deltas->end(), magnitudes.begin(),
                        [](double d) { return std::fabs(d); });
         HistogramOptions options;
-        options.title = detail::concat("convergence |delta|, ", N, " regions x ", data.references, " references");
+        options.title = detail::concat("convergence |delta|, ", static_cast<Index>(data.deltas->size()) / data.references,
+                                       " regions x ", data.references, " references");
         options.xlabel = "|delta| (log10 axis)";
         options.ylabel = "(region, reference) pairs";
         options.log_x = true;
