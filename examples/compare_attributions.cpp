@@ -9,7 +9,8 @@
 //   ism            in-silico mutagenesis, mean-centred scores
 //   deep_shap      DeepLIFT against --shuffles dinucleotide shuffles (seed --seed)
 // and reports, per method, on the per-position tracks p_i (projected scores summed over
-// the bases): how many examples have a NEGATIVE sum of p_i over their site positions, and
+// the bases): how many examples have a NEGATIVE sum of p_i over their site positions, in
+// how many that sum has the sign of ISM's sum over the same positions, and
 // the Pearson correlation of p_i with ISM's p_i, pooled over all site positions of all
 // examples and over all positions. Prints the table and writes <run>/attribution_signs.tsv.
 // The program is parsing and printing; the work is io::load_model,
@@ -47,7 +48,7 @@ struct Settings {
 
 struct Row {
     std::string model, method;
-    Index negative = 0, examples = 0;
+    Index negative = 0, examples = 0, agrees_with_ism = 0;
     double r_sites = 0, r_all = 0, seconds = 0;
 };
 
@@ -125,18 +126,20 @@ std::vector<Row> compare(const Settings& s, const std::string& name, const gx::F
 
     std::vector<Row> rows;
     for (std::size_t k = 0; k < methods.size(); ++k) {
-        Row r{name, methods[k], 0, B, 0, 0, seconds[k]};
+        Row r{name, methods[k], 0, B, 0, 0, 0, seconds[k]};
         std::vector<double> in_method, in_ism;
         for (Index b = 0; b < B; ++b) {
-            double sum = 0;
+            double sum = 0, sum_ism = 0;
             for (Index i = 0; i < L; ++i) {
                 if (!chosen_masks[static_cast<std::size_t>(b)][static_cast<std::size_t>(i)]) continue;
                 const std::size_t e = static_cast<std::size_t>(b * L + i);
                 sum += tracks[k][e];
+                sum_ism += ism[e];
                 in_method.push_back(tracks[k][e]);
                 in_ism.push_back(ism[e]);
             }
             if (sum < 0) ++r.negative;
+            if ((sum < 0) == (sum_ism < 0)) ++r.agrees_with_ism;
         }
         r.r_sites = ap::metrics::pearson(in_method, in_ism);
         r.r_all = ap::metrics::pearson(tracks[k], ism);
@@ -156,15 +159,17 @@ int run(const Settings& s) {
 
     const std::string path = s.run + "/attribution_signs.tsv";
     std::ofstream tsv(path);
-    tsv << "model\tmethod\texamples\tnegative_in_sites\tpearson_ism_sites\tpearson_ism_all\tseconds\n";
-    std::printf("\n%-8s %-13s %17s %12s %12s %9s\n", "model", "method", "negative in sites", "r_ism sites", "r_ism all",
-                "seconds");
+    tsv << "model\tmethod\texamples\tnegative_in_sites\tsign_agrees_with_ism\tpearson_ism_sites\tpearson_ism_all"
+           "\tseconds\n";
+    std::printf("\n%-8s %-13s %17s %15s %12s %12s %9s\n", "model", "method", "negative in sites", "sign as ISM's",
+                "r_ism sites", "r_ism all", "seconds");
     for (const Row& r : rows) {
-        tsv << r.model << '\t' << r.method << '\t' << r.examples << '\t' << r.negative << '\t' << r.r_sites << '\t'
-            << r.r_all << '\t' << r.seconds << '\n';
+        tsv << r.model << '\t' << r.method << '\t' << r.examples << '\t' << r.negative << '\t' << r.agrees_with_ism
+            << '\t' << r.r_sites << '\t' << r.r_all << '\t' << r.seconds << '\n';
         const std::string neg = std::to_string(r.negative) + " / " + std::to_string(r.examples);
-        std::printf("%-8s %-13s %17s %12.3f %12.3f %9.1f\n", r.model.c_str(), r.method.c_str(), neg.c_str(),
-                    r.r_sites, r.r_all, r.seconds);
+        const std::string agree = std::to_string(r.agrees_with_ism) + " / " + std::to_string(r.examples);
+        std::printf("%-8s %-13s %17s %15s %12.3f %12.3f %9.1f\n", r.model.c_str(), r.method.c_str(), neg.c_str(),
+                    agree.c_str(), r.r_sites, r.r_all, r.seconds);
     }
     tsv.close();
     if (!tsv) throw ap::io_error("cannot write " + path);

@@ -6,6 +6,8 @@
 // side-by-side table. With --fasta/--peaks it trains on your data. Outputs (--out):
 //   <prior>/model.json + weights/ (a saved model: io::load_model reloads it),
 //   <prior>/attributions.npy (N x L x 4 float32, test examples, grad x input),
+//   <prior>/attribution/ (DeepSHAP of the test examples as the attribute program writes it:
+//   TF-MoDISco npz pair, bigWig, seqlets; --shuffles 0 skips it),
 //   <prior>/examples.bed, <prior>/metrics.json, <prior>/history.tsv, summary.tsv, report.svg.
 // The program is parsing and set-up; the work is train::fit, train::evaluate_binary,
 // io::save_model and report::binary_training_report.
@@ -88,7 +90,14 @@ int run(Settings s, bool simulated) {
     for (Index i = 0; i < test.size(); ++i) windows.emplace_back(test.example(i).chrom, test.example(i).start);
     const auto masks = gx::site_masks(windows, s.length, sites);
 
+    std::vector<gx::Interval> test_windows;  // the test rows as regions (DeepSHAP's bigWig and seqlets)
+    for (Index i = 0; i < test.size(); ++i) {
+        const auto& e = test.example(i);
+        test_windows.push_back({e.chrom, e.start, e.start + s.length, std::to_string(e.label), 0.0, e.start + s.length / 2});
+    }
+
     const auto runs = examples::run_names(s.prior, s.compare || simulated);
+    std::vector<ap::report::SecondAttributions> shap;  // per run: DeepSHAP next to gradient x input
     const auto [evs, hs] = examples::run_all<ap::train::BinaryEvaluation>(runs, s.out, [&](const std::string& name,
                                                                                            const std::string& dir, auto t0) {
         auto model = ap::models::make_binary_model<float>(mo, s.seed);
@@ -114,21 +123,21 @@ int run(Settings s, bool simulated) {
         spec.extra = examples::training_record(name, s);
         ap::io::save_model(model, spec, dir);
         ap::io::write_npy(dir + "/attributions.npy", ev.attributions.data(), {ev.examples, s.length, 4});
-        std::vector<gx::Interval> bed;
-        for (Index i = 0; i < test.size(); ++i) {
-            const auto& e = test.example(i);
-            bed.push_back({e.chrom, e.start, e.start + s.length, std::to_string(e.label), 0.0, 0});
-        }
-        gx::write_bed(dir + "/examples.bed", bed);
+        gx::write_bed(dir + "/examples.bed", test_windows);
+        shap.push_back({"DeepSHAP", examples::explain_test_split(model, test, test_windows,
+                                                                 ap::attribution::Target::logits(), s, dir, fasta)});
         examples::write_run_record(dir, name, ev.metrics, h, t0);
         return std::pair{std::move(ev), std::move(h)};
     });
     examples::write_summary(s.out + "/summary.tsv", runs, evs,
                             {"accuracy", "auroc", "auprc", "fourier_score", "motif_auprc", "motif_share", "entropy",
                              "seconds"});
-    ap::report::binary_training_report(s.out + "/report.svg", runs, evs, hs, [&](Index i, Index offset) {
-        return test.example(i).chrom + ":" + std::to_string(test.example(i).start + offset);
-    });
+    ap::report::binary_training_report(
+        s.out + "/report.svg", runs, evs, hs,
+        [&](Index i, Index offset) {
+            return test.example(i).chrom + ":" + std::to_string(test.example(i).start + offset);
+        },
+        s.shuffles > 0 ? shap : std::vector<ap::report::SecondAttributions>{});
     std::printf("\noutputs in %s/ (summary.tsv, report.svg, one folder per model); %.0f s in total\n", s.out.c_str(),
                 examples::seconds_since(t_start));
     return 0;

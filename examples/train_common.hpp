@@ -7,6 +7,8 @@
 #include <CLI/CLI.hpp>
 
 #include <attrprior/attrprior.hpp>
+#include <attrprior/genomics.hpp>
+#include <attrprior/genomics/attribute_regions.hpp>
 
 #include <omp.h>
 
@@ -45,6 +47,7 @@ struct RunSettings {
     bool compare = false;
     int patience = 3;
     Index jitter = 0;
+    Index shuffles = 20;  ///< DeepSHAP references per test example (0: no DeepSHAP)
 };
 
 /// The options of RunSettings (--batch is described by the caller: its meaning differs).
@@ -64,6 +67,9 @@ inline void add_run_options(CLI::App& app, RunSettings& s, const std::string& ba
     app.add_option("--jitter", s.jitter, "random shift of training windows (bases)")->capture_default_str();
     app.add_option("--patience", s.patience, "early stopping: epochs without improvement")->capture_default_str();
     app.add_flag("--compare", s.compare, "also train without a prior, same seed and data");
+    app.add_option("--shuffles", s.shuffles,
+                   "DeepSHAP of the test split (<model>/attribution/, report logos): shuffles per example (0: none)")
+        ->capture_default_str();
     app.add_option("--out", s.out, "output directory")->capture_default_str();
 }
 
@@ -84,6 +90,7 @@ inline void check_run_settings(const RunSettings& s) {
     ap::require(s.batch >= 1, "options", "--batch", s.batch, "must be >= 1");
     ap::require(std::isfinite(s.lr) && s.lr > 0, "options", "--lr", s.lr, "must be finite and > 0");
     ap::require(std::isfinite(s.lambda) && s.lambda >= 0, "options", "--lambda", s.lambda, "must be finite and >= 0");
+    ap::require(s.shuffles >= 0, "options", "--shuffles", s.shuffles, "must be >= 0 (0: no DeepSHAP)");
     ap::require(s.threads >= 0, "options", "--threads", s.threads, "must be >= 0 (0 = all cores)");
     ap::require(s.patience >= 1, "options", "--patience", s.patience, "must be >= 1");
     ap::require(s.jitter >= 0, "options", "--jitter", s.jitter, "must be >= 0");
@@ -210,6 +217,29 @@ void write_summary(const std::string& path, const std::vector<std::string>& runs
     }
     tsv.close();
     if (!tsv) throw ap::io_error("cannot write " + path);
+}
+
+/// DeepSHAP of a trained model's test split, written as the attribute program writes it
+/// (<dir>/attribution/: the TF-MoDISco npz pair, bigWig, seqlets, convergence;
+/// docs/interpret.md, "attribute"). Returns the projected scores (N x L x 4) for the
+/// report's logos; empty when --shuffles is 0.
+template <class Examples>
+std::vector<float> explain_test_split(ap::nn::Model<float>& model, const Examples& test,
+                                      const std::vector<ap::genomics::Interval>& windows,
+                                      const ap::attribution::Target& target, const RunSettings& s,
+                                      const std::string& dir, const ap::genomics::Fasta& fasta) {
+    if (s.shuffles == 0) return {};
+    ap::genomics::AttributeOptions o;
+    o.explain.shuffles.count = s.shuffles;
+    o.keep_projected = true;
+    std::fprintf(stderr, "DeepSHAP of %lld test examples (%lld shuffles each)\n", static_cast<long long>(test.size()),
+                 static_cast<long long>(s.shuffles));
+    ap::genomics::AttributeResult r = ap::genomics::attribute_regions(
+        model, test, windows, target, o, dir + "/attribution", ap::genomics::chromosome_sizes(fasta));
+    if (r.warnings > 0)
+        std::fprintf(stderr, "DeepSHAP: %lld (example, reference) pairs above the convergence threshold "
+                             "(see attribution/convergence.tsv)\n", static_cast<long long>(r.warnings));
+    return std::move(r.projected);
 }
 
 }  // namespace examples

@@ -6,8 +6,9 @@
 // trains the profile model with the Fourier prior and without, and prints a side-by-side
 // table. With --fasta/--peaks/--bigwig-plus it trains on your data. Outputs (--out):
 //   <prior>/model.json + weights/ (a saved model), <prior>/attributions.npy (N x L x 4,
-//   test examples), <prior>/examples.bed, <prior>/metrics.json, <prior>/history.tsv,
-//   summary.tsv, report.svg.
+//   test examples, grad x input), <prior>/attribution/ (DeepSHAP of the test examples as the
+//   attribute program writes it; --shuffles 0 skips it), <prior>/examples.bed,
+//   <prior>/metrics.json, <prior>/history.tsv, summary.tsv, report.svg.
 // The program is parsing and set-up; the work is train::fit, train::evaluate_profile,
 // io::save_model and report::profile_training_report.
 #include <CLI/CLI.hpp>
@@ -132,7 +133,15 @@ int run(Settings s, bool simulated) {
                                                            : ap::train::ProfileWeighting::probabilities;
     const std::vector<double> counts_start = data.mean_log_counts(gx::Split::train);
 
+    std::vector<gx::Interval> test_windows;  // the test rows as regions (DeepSHAP's bigWig and seqlets)
+    for (Index i = 0; i < test.size(); ++i)
+        test_windows.push_back({test.example(i).chrom, test.input_start(i), test.input_start(i) + mo.input_length,
+                                test.example(i).name, 0.0, test.example(i).summit});
+    const ap::attribution::Target shap_target =
+        ap::attribution::Target::profile(tracks.strands, -1, target.weighting);
+
     const auto runs = examples::run_names(s.prior, s.compare || simulated);
+    std::vector<ap::report::SecondAttributions> shap;  // per run: DeepSHAP next to gradient x input
     const auto [evs, hs] = examples::run_all<ap::train::ProfileEvaluation>(runs, s.out, [&](const std::string& name,
                                                                                             const std::string& dir, auto t0) {
         auto model = ap::models::make_profile_model<float>(mo, s.seed);
@@ -162,20 +171,18 @@ int run(Settings s, bool simulated) {
         spec.extra["weighting"] = s.weighting;
         ap::io::save_model(model, spec, dir);
         ap::io::write_npy(dir + "/attributions.npy", ev.attributions.data(), {ev.examples, mo.input_length, 4});
-        std::vector<gx::Interval> bed;
-        for (Index i = 0; i < test.size(); ++i)
-            bed.push_back({test.example(i).chrom, test.input_start(i), test.input_start(i) + mo.input_length,
-                           test.example(i).name, 0.0, 0});
-        gx::write_bed(dir + "/examples.bed", bed);
+        gx::write_bed(dir + "/examples.bed", test_windows);
+        shap.push_back({"DeepSHAP", examples::explain_test_split(model, test, test_windows, shap_target, s, dir, fasta)});
         examples::write_run_record(dir, name, ev.metrics, h, t0);
         return std::pair{std::move(ev), std::move(h)};
     });
     examples::write_summary(s.out + "/summary.tsv", runs, evs,
                             {"profile_jsd", "profile_pearson", "profile_spearman", "counts_pearson", "counts_spearman",
                              "fourier_score", "motif_auprc", "motif_share", "entropy", "seconds"});
-    ap::report::profile_training_report(s.out + "/report.svg", runs, evs, hs, tracks.strands, [&](Index i, Index offset) {
-        return test.example(i).chrom + ":" + std::to_string(test.input_start(i) + offset);
-    });
+    ap::report::profile_training_report(
+        s.out + "/report.svg", runs, evs, hs, tracks.strands,
+        [&](Index i, Index offset) { return test.example(i).chrom + ":" + std::to_string(test.input_start(i) + offset); },
+        s.shuffles > 0 ? shap : std::vector<ap::report::SecondAttributions>{});
     std::printf("\noutputs in %s/ (summary.tsv, report.svg, one folder per model); %.0f s in total\n", s.out.c_str(),
                 examples::seconds_since(t_start));
     return 0;

@@ -52,6 +52,7 @@ struct AttributeOptions {
     bool bigwig = true;                   ///< write <prefix>.bw
     Index report_regions = 6;             ///< regions whose projected scores are kept for logos
     Index report_window = 40;             ///< width of the strongest window that ranks them
+    bool keep_projected = false;          ///< also return every region's projected scores (N x L x 4)
 
     void validate() const {
         explain.validate();
@@ -80,6 +81,7 @@ struct AttributeResult {
     /// order), and their projected scores (top x L x 4).
     std::vector<Index> top;
     std::vector<float> top_projected;
+    std::vector<float> projected;  ///< N x L x 4 when AttributeOptions::keep_projected
     std::string note;            ///< e.g. ISM's fallback to naive
     double seconds = 0;          ///< explaining (the files excluded)
     std::vector<std::string> files;
@@ -107,25 +109,33 @@ inline double strongest_window_sum(const float* P, Index L, Index width) {
 
 }  // namespace detail
 
-/// Explains every region of `examples` with options.explain (see the top of this file for
-/// the files written into out_dir, which is created). `references`, when given, is the
-/// user's reference set, float32 R x K x 4 x L in the PyTorch layout with one row per
-/// RECORD of the region file: region r uses row record_of[r] (load_regions'
-/// input_index), so skipped records need no row removed. on_chunk(first, done, total)
-/// after each chunk. Throws invalid_argument for bad options, shapes or references;
-/// io_error for files that cannot be written.
-inline AttributeResult attribute_regions(nn::Model<float>& model, const RegionExamples& examples,
-                                         const attribution::Target& target, const AttributeOptions& options,
-                                         const std::string& out_dir,
-                                         const std::vector<std::pair<std::string, Index>>& chromosomes,
-                                         const io::NpyArray<float>* references = nullptr,
-                                         const std::vector<std::size_t>& record_of = {},
-                                         const train::ChunkCallback& on_chunk = {}) {
+/// Explains every example of `examples` (any example set, train/batch.hpp: RegionExamples,
+/// or a training split such as ProfileExamples), whose rows are the genomic `windows`
+/// (same order; summit inside each), with options.explain, and writes the files listed at
+/// the top of this file into out_dir (created). `references`, when given, is the user's
+/// reference set, float32 R x K x 4 x L in the PyTorch layout with one row per RECORD of
+/// the region file: region r uses row record_of[r] (load_regions' input_index), so skipped
+/// records need no row removed. on_chunk(first, done, total) after each chunk. Throws
+/// invalid_argument for bad options, shapes or references; io_error for files that cannot
+/// be written.
+template <class Examples>
+AttributeResult attribute_regions(nn::Model<float>& model, const Examples& examples,
+                                  const std::vector<Interval>& windows, const attribution::Target& target,
+                                  const AttributeOptions& options, const std::string& out_dir,
+                                  const std::vector<std::pair<std::string, Index>>& chromosomes,
+                                  const io::NpyArray<float>* references = nullptr,
+                                  const std::vector<std::size_t>& record_of = {},
+                                  const train::ChunkCallback& on_chunk = {}) {
     constexpr const char* who = "attribute_regions";
     options.validate();
     target.validate(model);
-    const Index N = examples.size(), L = examples.length();
+    const Index N = examples.size(), L = model.input_shape(0).length;
     require(N >= 1, who, "regions", N, "must be >= 1 (did every record get skipped?)");
+    require(static_cast<Index>(windows.size()) == N, who, "windows", windows.size(), "must give the window of each of the ",
+            N, " examples");
+    for (std::size_t r = 0; r < windows.size(); ++r)
+        require(windows[r].end - windows[r].start == L, who, "windows", r, "spans ", windows[r].end - windows[r].start,
+                " bases, not the model's input length ", L);
     require(model.input_shape(0) == (nn::Shape{L, 4}), who, "regions of length", L, "do not fit the model's input ",
             nn::to_string(model.input_shape(0)));
     Index K = 0;
@@ -184,6 +194,7 @@ inline AttributeResult attribute_regions(nn::Model<float>& model, const RegionEx
             const Index count = e.examples;
             detail::to_channels_first(e.hypothetical.data(), count, L, transposed);
             attr.append(transposed.data(), count * 4 * L);
+            if (options.keep_projected) out.projected.insert(out.projected.end(), e.projected.begin(), e.projected.end());
             for (Index b = 0; b < count; ++b) {
                 const Index r = first + b;
                 out.value[static_cast<std::size_t>(r)] = e.value[static_cast<std::size_t>(b)];
@@ -252,7 +263,6 @@ inline AttributeResult attribute_regions(nn::Model<float>& model, const RegionEx
             out.max_relative_delta = std::max(out.max_relative_delta, std::fabs(double(out.delta[i])) / scale);
         }
 
-    const std::vector<Interval>& windows = examples.windows();
     write_bed(out_dir + "/regions.bed", windows);
     out.files.push_back(out_dir + "/regions.bed");
     if (options.bigwig) {
@@ -296,6 +306,18 @@ inline AttributeResult attribute_regions(nn::Model<float>& model, const RegionEx
         out.files.push_back(out_dir + "/convergence.tsv");
     }
     return out;
+}
+
+/// attribute_regions over the windows of `examples` (regions.hpp's load_regions placed them).
+inline AttributeResult attribute_regions(nn::Model<float>& model, const RegionExamples& examples,
+                                         const attribution::Target& target, const AttributeOptions& options,
+                                         const std::string& out_dir,
+                                         const std::vector<std::pair<std::string, Index>>& chromosomes,
+                                         const io::NpyArray<float>* references = nullptr,
+                                         const std::vector<std::size_t>& record_of = {},
+                                         const train::ChunkCallback& on_chunk = {}) {
+    return attribute_regions(model, examples, examples.windows(), target, options, out_dir, chromosomes, references,
+                             record_of, on_chunk);
 }
 
 /// The report's data (report/attribution_report.hpp) of an attribute_regions result over

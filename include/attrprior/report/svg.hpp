@@ -629,6 +629,16 @@ inline std::string series_color(const std::vector<std::string>& colors, std::siz
     return kPalette[k % (sizeof kPalette / sizeof kPalette[0])];
 }
 
+/// The legend's (name, colour) entries of `count` series: those with a non-empty name.
+inline std::vector<std::pair<std::string, std::string>> legend_entries(std::size_t count,
+                                                                       const std::vector<std::string>& names,
+                                                                       const std::vector<std::string>& colors) {
+    std::vector<std::pair<std::string, std::string>> entries;
+    for (std::size_t k = 0; k < count && k < names.size(); ++k)
+        if (!names[k].empty()) entries.emplace_back(names[k], series_color(colors, k));
+    return entries;
+}
+
 }  // namespace detail
 
 /// Line chart of `series` (y values; series[k][i] is drawn at x = x_first + i) with axes,
@@ -721,12 +731,7 @@ inline void line_plot(SvgDocument& doc, const Panel& panel,
         detail::no_data(doc, area);
     }
     detail::chart_frame(doc, area);
-
-    std::vector<std::pair<std::string, std::string>> entries;
-    for (std::size_t k = 0; k < series.size() && k < names.size(); ++k) {
-        if (!names[k].empty()) entries.emplace_back(names[k], detail::series_color(colors, k));
-    }
-    detail::legend(doc, area, entries, ink, /*bar_swatch=*/false);
+    detail::legend(doc, area, detail::legend_entries(series.size(), names, colors), ink, /*bar_swatch=*/false);
 }
 
 /// What histogram() counted: `bins` equal bins between the smallest and largest drawable
@@ -914,11 +919,7 @@ inline void bar_chart(SvgDocument& doc, const Panel& panel, const std::vector<st
         detail::no_data(doc, area);
     }
     detail::chart_frame(doc, area);
-    std::vector<std::pair<std::string, std::string>> entries;
-    for (std::size_t k = 0; k < series.size() && k < names.size(); ++k) {
-        if (!names[k].empty()) entries.emplace_back(names[k], detail::series_color(colors, k));
-    }
-    detail::legend(doc, area, entries, ink, /*bar_swatch=*/true);
+    detail::legend(doc, area, detail::legend_entries(series.size(), names, colors), ink, /*bar_swatch=*/true);
 }
 
 /// How often each non-negative integer occurs in each of several series (e.g. the number
