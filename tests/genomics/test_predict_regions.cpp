@@ -363,7 +363,7 @@ TEST(PredictRegions, ProfileWithControlsEqualsTheForwardPassAndWritesProfilesOve
     expect_profile_bigwigs(prefix, paths, {"task0.plus", "task0.minus"}, windows, p);
 }
 
-TEST(PredictRegions, DISABLED_ProfileWithoutControlsWritesProfilesOverTheOutputWindow) {
+TEST(PredictRegions, ProfileWithoutControlsWritesProfilesOverTheOutputWindow) {
     // A profile model without control tracks still predicts its centred O positions; the
     // RegionExamples of such a model has no controls, so its output_start is the input
     // window's start: the bigWigs must place the profile (L - O) / 2 bases in.
@@ -383,4 +383,8 @@ TEST(PredictRegions, DISABLED_ProfileWithoutControlsWritesProfilesOverTheOutputW
     const std::string prefix = temp_path("predicted");
     const auto paths = ag::write_predicted_profile_bigwigs(prefix, examples, p, kChromosomes);
     expect_profile_bigwigs(prefix, paths, {"task0", "task1"}, windows, p);
+    // Predictions of another number of regions than the examples'.
+    ag::RegionPredictions fewer = p;
+    fewer.regions = 4;
+    expect_invalid([&] { ag::write_predicted_profile_bigwigs(prefix, examples, fewer, kChromosomes); }, "predictions");
 }
