@@ -731,3 +731,41 @@ TEST(AttributionReportData, LabelsRelativeDeltasAndAWellFormedReport) {
     attrprior::report::attribution_report(grad_path, dg);
     ts::expect_well_formed(read_file(grad_path));
 }
+
+TEST(AttributeRegions, DISABLED_WindowsTheBigWigCannotHoldFailBeforeAnyRegionIsExplained) {
+    // The contribution bigWig is written last; a window it cannot place (chromosome not in
+    // the list, summit outside the window) must fail before hours of explaining, with no
+    // file written.
+    World w;
+    const ag::Fasta fasta(w.fasta_path);
+    const ag::RegionExamples examples(fasta, w.windows, L);
+    const ag::AttributeOptions o = deepshap_options();
+    Index chunks = 0;
+    const auto count = [&](Index, Index, Index) { ++chunks; };
+    std::string dir = temp_dir("no_chr3");
+    std::vector<std::pair<std::string, Index>> without_chr3(w.chromosomes.begin(), w.chromosomes.end() - 1);
+    std::string m = error_message<attrprior::invalid_argument>([&] {
+        ag::attribute_regions(w.model, examples, at::Target::logits(0), o, dir, without_chr3, nullptr, {}, count);
+    });
+    EXPECT_THAT(m, HasSubstr("windows[4] 'deg' (chr3:0-60)"));
+    EXPECT_EQ(chunks, 0);
+    EXPECT_FALSE(std::filesystem::exists(dir + "/deepshap.ohe.npz"));
+    EXPECT_FALSE(std::filesystem::exists(dir + "/deepshap.attr.npz"));
+
+    std::vector<ag::Interval> windows = w.windows;
+    windows[2].summit = 0;  // e.g. a window built by hand
+    const ag::RegionExamples off(fasta, windows, L);
+    dir = temp_dir("summit");
+    m = error_message<attrprior::invalid_argument>([&] {
+        ag::attribute_regions(w.model, off, at::Target::logits(0), o, dir, w.chromosomes, nullptr, {}, count);
+    });
+    EXPECT_THAT(m, HasSubstr("windows[2] 'c' (chr1:130-190)"));
+    EXPECT_EQ(chunks, 0);
+    EXPECT_FALSE(std::filesystem::exists(dir + "/deepshap.ohe.npz"));
+    // Without the bigWig neither matters.
+    ag::AttributeOptions no_bigwig = o;
+    no_bigwig.bigwig = false;
+    const ag::AttributeResult r =
+        ag::attribute_regions(w.model, off, at::Target::logits(0), no_bigwig, temp_dir("nobw"), without_chr3);
+    EXPECT_EQ(r.regions, 7);
+}
