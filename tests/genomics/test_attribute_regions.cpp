@@ -732,7 +732,7 @@ TEST(AttributionReportData, LabelsRelativeDeltasAndAWellFormedReport) {
     ts::expect_well_formed(read_file(grad_path));
 }
 
-TEST(AttributeRegions, DISABLED_WindowsTheBigWigCannotHoldFailBeforeAnyRegionIsExplained) {
+TEST(AttributeRegions, WindowsTheBigWigCannotHoldFailBeforeAnyRegionIsExplained) {
     // The contribution bigWig is written last; a window it cannot place (chromosome not in
     // the list, summit outside the window) must fail before hours of explaining, with no
     // file written.
