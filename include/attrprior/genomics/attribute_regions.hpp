@@ -150,6 +150,9 @@ AttributeResult attribute_regions(nn::Model<float>& model, const Examples& examp
                     "has no row ", record_of[r], " for region ", r, " (one row per record of the region file)");
         K = s[1];
     }
+    // The bigWig is written last: check that it can place every window (chromosome in the
+    // list, on it, summit inside) before explaining anything.
+    if (options.bigwig) detail::check_track_windows(chromosomes, examples.windows(), who);
     std::error_code ec;
     std::filesystem::create_directories(out_dir, ec);
     if (ec) throw io_error(attrprior::detail::concat(who, ": cannot create '", out_dir, "': ", ec.message()));

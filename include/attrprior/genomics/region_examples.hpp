@@ -54,6 +54,13 @@ public:
                         who, ": ", detail::describe_interval(w, "windows", i), " is on a chromosome absent from the "
                         "control track '", t->path(), "'"));
                 }
+                const Index start = w.start + (length - output_length) / 2;
+                if (start + output_length > t->length(w.chrom)) {
+                    throw invalid_argument(attrprior::detail::concat(
+                        who, ": ", detail::describe_interval(w, "windows", i), " has its output window ", w.chrom, ":",
+                        start, "-", start + output_length, " past the end of ", w.chrom, " (length ",
+                        t->length(w.chrom), ") in the control track '", t->path(), "'"));
+                }
             }
         }
         shapes_.inputs.push_back(nn::Shape{output_length, static_cast<Index>(controls_.size())});
