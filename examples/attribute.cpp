@@ -90,8 +90,17 @@ int run(Settings s) {
     ap::io::Json j = examples::run_record(s, in);
     j["method"] = s.method;
     j["target"] = target.describe();
-    j["shuffles"] = s.shuffles;
-    j["seed"] = static_cast<std::int64_t>(s.seed);
+    const bool shuffled = s.references.empty() && (o.explain.method == at::Method::deep_shap ||
+                                                    (o.explain.method == at::Method::integrated_gradients &&
+                                                     o.explain.ig_baseline == at::Baseline::shuffles));
+    if (shuffled) {
+        j["shuffles"] = s.shuffles;
+        j["seed"] = static_cast<std::int64_t>(s.seed);
+    }
+    if (o.explain.method == at::Method::integrated_gradients) {
+        j["ig_steps"] = s.ig_steps;
+        j["ig_baseline"] = s.references.empty() ? s.ig_baseline : "references";
+    }
     j["references_file"] = s.references;
     j["references_per_region"] = r.references;
     j["convergence_warnings"] = r.warnings;
@@ -131,7 +140,7 @@ int main(int argc, char** argv) {
     Settings s;
     CLI::App app{"Explain a saved attrprior model on regions: TF-MoDISco input, contribution bigWig, seqlets, "
                  "report (attrprior)."};
-    examples::add_region_options(app, s);
+    examples::add_region_options(app, s, true);
     app.add_option("--method", s.method, "deepshap, ism, ig or grad")->capture_default_str();
     app.add_option("--shuffles", s.shuffles, "deepshap (and --ig-baseline shuffle): dinucleotide shuffles per region")
         ->capture_default_str();

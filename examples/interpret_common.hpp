@@ -33,25 +33,28 @@ struct RegionSettings {
     std::string model, fasta, peaks, bed, out;
     std::string target;  ///< empty: logits for binary models, profile for profile models
     Index task = -1;
-    Index chunk = 256;
+    Index chunk = 64;
     int threads = 0;
     double max_n_fraction = 1.0;
     std::vector<std::string> control_plus, control_minus;
 };
 
-inline void add_region_options(CLI::App& app, RegionSettings& s) {
+/// The options of both programs; `targets`: also --target and --task (attribute).
+inline void add_region_options(CLI::App& app, RegionSettings& s, bool targets) {
     app.add_option("--model", s.model, "saved model directory (model.json + weights/), e.g. run/fourier")->required();
     app.add_option("--fasta", s.fasta, "genome FASTA (default: <model>/../data/genome.fa, the demo's)");
     app.add_option("--peaks", s.peaks, "regions: narrowPeak, windows centred on the summits (column 10)");
     app.add_option("--bed", s.bed, "regions: BED, windows centred on the midpoints (default: <model>/examples.bed)");
-    app.add_option("--target", s.target,
-                   "logits (binary models), profile or counts (profile models), bpnet_lite; default by model");
-    app.add_option("--task", s.task, "task to explain (-1: the sum over tasks)")->capture_default_str();
+    if (targets) {
+        app.add_option("--target", s.target,
+                       "logits (binary models), profile or counts (profile models), bpnet_lite; default by model");
+        app.add_option("--task", s.task, "task to explain (-1: the sum over tasks)")->capture_default_str();
+    }
     app.add_option("--control-plus", s.control_plus, "profile models with controls: control plus-strand bigWig(s)");
     app.add_option("--control-minus", s.control_minus, "control minus-strand bigWig(s), one per --control-plus");
     app.add_option("--max-n-fraction", s.max_n_fraction, "skip windows with more N than this (1: keep all)")
         ->capture_default_str();
-    app.add_option("--chunk", s.chunk, "regions per pass")->capture_default_str();
+    app.add_option("--chunk", s.chunk, "regions per pass (and per progress step)")->capture_default_str();
     app.add_option("--threads", s.threads, "OpenMP threads (0 = all cores)")->capture_default_str();
     app.add_option("--out", s.out, "output directory (default: <model>/attribute or <model>/predict)");
 }

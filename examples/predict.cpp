@@ -8,7 +8,8 @@
 // chrombpnet's prediction bigWigs), and predict.json. With labels it also computes the
 // training programs' metrics on the same data sets they build: binary models with
 // --negatives (the --peaks are the positives), profile models with --bigwig-plus
-// (/--bigwig-minus) (the observed reads). The work is genomics::predict_regions,
+// (/--bigwig-minus) (the observed reads), with those data sets' defaults (windows with more
+// than 10% N are left out, whatever --max-n-fraction says for predictions.tsv). The work is genomics::predict_regions,
 // write_predictions_tsv, write_predicted_profile_bigwigs and train::evaluate_binary /
 // evaluate_profile.
 #include <CLI/CLI.hpp>
@@ -44,9 +45,8 @@ std::map<std::string, double> labelled_metrics(const Settings& s, examples::Load
     ap::train::EvaluationOptions eo;
     eo.chunk = s.chunk;
     if (!in.layout.profile) {
-        gx::DatasetOptions dopt;
+        gx::DatasetOptions dopt;  // the training programs' defaults (max_n_fraction 0.1)
         dopt.length = model.input_shape(0).length;
-        dopt.max_n_fraction = s.max_n_fraction;
         const gx::BinaryDataset data(*in.fasta, gx::read_narrowpeak(s.peaks), gx::read_bed(s.negatives), dopt);
         std::fprintf(stderr, "labelled set: %s\n", data.report().summary().c_str());
         auto ev = ap::train::evaluate_binary(model, gx::BinaryExamples(data, gx::Split::train), eo);
@@ -60,7 +60,6 @@ std::map<std::string, double> labelled_metrics(const Settings& s, examples::Load
     dopt.input_length = model.input_shape(0).length;
     dopt.output_length = in.layout.output_length;
     dopt.strands = tracks.strands;
-    dopt.max_n_fraction = s.max_n_fraction;
     const gx::ProfileDataset data(*in.fasta, gx::read_narrowpeak(s.peaks), tracks.signal_tracks(),
                                   tracks.control_tracks(), dopt);
     std::fprintf(stderr, "labelled set: %s\n", data.report().summary().c_str());
@@ -106,7 +105,7 @@ int run(Settings s) {
         ap::io::Json m = ap::io::Json::object();
         for (const auto& [k, v] : labelled_metrics(s, in)) {
             m[k] = v;
-            std::printf("  %-20s %.4f\n", k.c_str(), v);
+            std::printf("  %-20s %.6g\n", k.c_str(), v);
         }
         j["metrics"] = m;
     }
@@ -124,7 +123,7 @@ int run(Settings s) {
 int main(int argc, char** argv) {
     Settings s;
     CLI::App app{"Predictions of a saved attrprior model on regions, and its metrics when labels are given."};
-    examples::add_region_options(app, s);
+    examples::add_region_options(app, s, false);
     app.add_option("--negatives", s.negatives, "binary models: negative windows (BED); with --peaks: metrics");
     app.add_option("--bigwig-plus", s.bigwig_plus, "profile models: observed plus-strand reads, one per task: metrics");
     app.add_option("--bigwig-minus", s.bigwig_minus, "observed minus-strand reads, one per --bigwig-plus");

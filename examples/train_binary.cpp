@@ -6,7 +6,7 @@
 // side-by-side table. With --fasta/--peaks it trains on your data. Outputs (--out):
 //   <prior>/model.json + weights/ (a saved model: io::load_model reloads it),
 //   <prior>/attributions.npy (N x L x 4 float32, test examples, grad x input),
-//   <prior>/attribution/ (DeepSHAP of the test examples as the attribute program writes it:
+//   <prior>/attribution/ (DeepSHAP of the test positives as the attribute program writes it:
 //   TF-MoDISco npz pair, bigWig, seqlets; --shuffles 0 skips it),
 //   <prior>/examples.bed, <prior>/metrics.json, <prior>/history.tsv, summary.tsv, report.svg.
 // The program is parsing and set-up; the work is train::fit, train::evaluate_binary,
@@ -90,11 +90,19 @@ int run(Settings s, bool simulated) {
     for (Index i = 0; i < test.size(); ++i) windows.emplace_back(test.example(i).chrom, test.example(i).start);
     const auto masks = gx::site_masks(windows, s.length, sites);
 
-    std::vector<gx::Interval> test_windows;  // the test rows as regions (DeepSHAP's bigWig and seqlets)
+    std::vector<gx::Interval> test_windows;  // the test rows as regions (examples.bed)
+    std::vector<gx::Example> test_positives;  // what DeepSHAP explains (attribution/ holds peaks only)
+    std::vector<gx::Interval> positive_windows;
+    std::vector<Index> positive_rows;
     for (Index i = 0; i < test.size(); ++i) {
         const auto& e = test.example(i);
         test_windows.push_back({e.chrom, e.start, e.start + s.length, std::to_string(e.label), 0.0, e.start + s.length / 2});
+        if (e.label != 1) continue;
+        test_positives.push_back(e);
+        positive_windows.push_back(test_windows.back());
+        positive_rows.push_back(i);
     }
+    const gx::BinaryExamples positives(data, test_positives);
 
     const auto runs = examples::run_names(s.prior, s.compare || simulated);
     std::vector<ap::report::SecondAttributions> shap;  // per run: DeepSHAP next to gradient x input
@@ -124,8 +132,14 @@ int run(Settings s, bool simulated) {
         ap::io::save_model(model, spec, dir);
         ap::io::write_npy(dir + "/attributions.npy", ev.attributions.data(), {ev.examples, s.length, 4});
         gx::write_bed(dir + "/examples.bed", test_windows);
-        shap.push_back({"DeepSHAP", examples::explain_test_split(model, test, test_windows,
-                                                                 ap::attribution::Target::logits(), s, dir, fasta)});
+        // DeepSHAP of the positives, placed at their rows of the test split for the report.
+        const std::vector<float> p = examples::explain_test_split(model, positives, positive_windows,
+                                                                  ap::attribution::Target::logits(), s, dir, fasta);
+        std::vector<float> scores(p.empty() ? 0 : static_cast<std::size_t>(test.size() * s.length * 4), 0.f);
+        for (std::size_t k = 0; k < positive_rows.size() && !p.empty(); ++k)
+            std::copy_n(p.begin() + static_cast<std::ptrdiff_t>(k) * s.length * 4, s.length * 4,
+                        scores.begin() + positive_rows[k] * s.length * 4);
+        shap.push_back({"DeepSHAP", std::move(scores)});
         examples::write_run_record(dir, name, ev.metrics, h, t0);
         return std::pair{std::move(ev), std::move(h)};
     });

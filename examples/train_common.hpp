@@ -219,7 +219,7 @@ void write_summary(const std::string& path, const std::vector<std::string>& runs
     if (!tsv) throw ap::io_error("cannot write " + path);
 }
 
-/// DeepSHAP of a trained model's test split, written as the attribute program writes it
+/// DeepSHAP of a trained model's test examples, written as the attribute program writes it
 /// (<dir>/attribution/: the TF-MoDISco npz pair, bigWig, seqlets, convergence;
 /// docs/interpret.md, "attribute"). Returns the projected scores (N x L x 4) for the
 /// report's logos; empty when --shuffles is 0.
@@ -232,7 +232,7 @@ std::vector<float> explain_test_split(ap::nn::Model<float>& model, const Example
     ap::genomics::AttributeOptions o;
     o.explain.shuffles.count = s.shuffles;
     o.keep_projected = true;
-    std::fprintf(stderr, "DeepSHAP of %lld test examples (%lld shuffles each)\n", static_cast<long long>(test.size()),
+    std::fprintf(stderr, "DeepSHAP of %lld test peaks (%lld shuffles each)\n", static_cast<long long>(test.size()),
                  static_cast<long long>(s.shuffles));
     ap::genomics::AttributeResult r = ap::genomics::attribute_regions(
         model, test, windows, target, o, dir + "/attribution", ap::genomics::chromosome_sizes(fasta));

@@ -1,6 +1,6 @@
 // One entry point over the attribution methods, chosen at run time (docs/attribution.md,
 // "Choosing the method at run time"): what a program that takes `--method` calls, and what
-// the attribute pipeline (genomics/interpret.hpp) runs chunk by chunk.
+// the attribute pipeline (genomics/attribute_regions.hpp) runs chunk by chunk.
 //
 //   attribution::ExplainOptions o;            // DeepSHAP, 20 shuffles, seed 0
 //   o.method = attribution::parse_method("ism", "--method");

@@ -7,6 +7,9 @@
 //   genomics::AttributeOptions o;                 // DeepSHAP, 20 shuffles, seed 0
 //   auto result = genomics::attribute_regions(model, examples, target, o, "out", chromosome_sizes(fasta));
 //
+// Any example set works too (a training split, say) with its rows' genomic windows:
+//   genomics::attribute_regions(model, test_examples, test_windows, target, o, "out", chromosomes);
+//
 // Files in out_dir (prefix = the method's name unless AttributeOptions::prefix is set):
 //   <prefix>.ohe.npz, <prefix>.attr.npz  one member arr_0, float32 N x 4 x L: the one-hot
 //       sequences and the HYPOTHETICAL scores, as `modisco motifs -s ... -a ...` reads them
@@ -16,7 +19,8 @@
 //   seqlets.bed          recursive seqlets of that track, both signs, genomic coordinates:
 //                        chrom, start, end, region name, attribution sum, '.', p-value,
 //                        sign (1 or -1), region row
-//   convergence.tsv      per region and reference: f(x), f(r), delta (DeepSHAP, IG)
+//   convergence.tsv      per region and reference: f(x), f(r), delta (DeepSHAP, IG); for the
+//                        other methods a convergence.tsv left by an earlier run is removed
 // Every file appears complete or not at all (written under a temporary name, then renamed).
 #pragma once
 
@@ -152,7 +156,7 @@ AttributeResult attribute_regions(nn::Model<float>& model, const Examples& examp
     }
     // The bigWig is written last: check that it can place every window (chromosome in the
     // list, on it, summit inside) before explaining anything.
-    if (options.bigwig) detail::check_track_windows(chromosomes, examples.windows(), who);
+    if (options.bigwig) detail::check_track_windows(chromosomes, windows, who);
     std::error_code ec;
     std::filesystem::create_directories(out_dir, ec);
     if (ec) throw io_error(attrprior::detail::concat(who, ": cannot create '", out_dir, "': ", ec.message()));
@@ -307,6 +311,9 @@ AttributeResult attribute_regions(nn::Model<float>& model, const Examples& examp
         }
         io::detail::write_text_file_atomically(out_dir + "/convergence.tsv", text, who);
         out.files.push_back(out_dir + "/convergence.tsv");
+    } else {
+        // A method without deltas: an earlier run's convergence.tsv would pass for this one's.
+        std::filesystem::remove(out_dir + "/convergence.tsv", ec);
     }
     return out;
 }
