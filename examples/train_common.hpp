@@ -228,7 +228,7 @@ std::vector<float> explain_test_split(ap::nn::Model<float>& model, const Example
                                       const std::vector<ap::genomics::Interval>& windows,
                                       const ap::attribution::Target& target, const RunSettings& s,
                                       const std::string& dir, const ap::genomics::Fasta& fasta) {
-    if (s.shuffles == 0) return {};
+    if (s.shuffles == 0 || test.size() == 0) return {};  // nothing asked, or nothing to explain
     ap::genomics::AttributeOptions o;
     o.explain.shuffles.count = s.shuffles;
     o.keep_projected = true;

@@ -4,6 +4,7 @@
 
 #include "attrprior/attribution/deeplift.hpp"
 #include "attrprior/attribution/examples.hpp"
+#include "attrprior/attribution/explain.hpp"
 #include "attrprior/attribution/gradient.hpp"
 #include "attrprior/attribution/integrated_gradients.hpp"
 #include "attrprior/attribution/ism.hpp"
@@ -21,6 +22,7 @@
 #include "attrprior/core/tensor.hpp"
 #include "attrprior/io/json.hpp"
 #include "attrprior/io/npy.hpp"
+#include "attrprior/io/npz.hpp"
 #include "attrprior/io/saved_model.hpp"
 #include "attrprior/io/weights.hpp"
 #include "attrprior/metrics/attribution.hpp"
