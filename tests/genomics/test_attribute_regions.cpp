@@ -46,6 +46,8 @@ namespace nn = attrprior::nn;
 namespace ts = attrprior::testing;
 using attrprior::Index;
 using ts::error_message;
+using ts::read_file;
+using ts::read_tsv;
 using ts::expect_invalid;
 using ::testing::HasSubstr;
 
@@ -61,28 +63,6 @@ std::string temp_dir(const std::string& name) {
     const std::string path = temp_path(name);
     std::filesystem::remove_all(path);
     return path;
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    EXPECT_TRUE(in) << path;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-std::vector<std::vector<std::string>> read_tsv(const std::string& path) {
-    std::vector<std::vector<std::string>> rows;
-    std::stringstream text(read_file(path));
-    std::string line;
-    while (std::getline(text, line)) {
-        std::vector<std::string> fields;
-        std::stringstream ss(line);
-        std::string f;
-        while (std::getline(ss, f, '\t')) fields.push_back(f);
-        rows.push_back(fields);
-    }
-    return rows;
 }
 
 /// The genome, the model and the windows the tests share.

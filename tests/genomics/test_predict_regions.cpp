@@ -37,6 +37,7 @@ namespace ts = attrprior::testing;
 using attrprior::Index;
 using ts::error_message;
 using ts::expect_invalid;
+using ts::read_tsv;
 using ::testing::HasSubstr;
 
 namespace {
@@ -113,21 +114,6 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
     ASSERT_EQ(got.size(), want.size()) << what;
     for (std::size_t i = 0; i < got.size(); ++i)
         EXPECT_NEAR(got[i], want[i], 1e-5 * (1 + std::fabs(want[i]))) << what << " element " << i;
-}
-
-std::vector<std::vector<std::string>> read_tsv(const std::string& path) {
-    std::ifstream in(path);
-    EXPECT_TRUE(in) << path;
-    std::vector<std::vector<std::string>> rows;
-    std::string line;
-    while (std::getline(in, line)) {
-        std::vector<std::string> fields;
-        std::stringstream ss(line);
-        std::string f;
-        while (std::getline(ss, f, '\t')) fields.push_back(f);
-        rows.push_back(fields);
-    }
-    return rows;
 }
 
 /// The predicted profile of (region r, channel k): softmax over the O positions of the

@@ -14,9 +14,12 @@
 
 #include <unistd.h>
 
+#include "../support/temp_files.hpp"
+
 namespace ag = attrprior::genomics;
 namespace fs = std::filesystem;
 using attrprior::Index;
+using attrprior::testing::read_tsv;
 
 namespace {
 
@@ -82,21 +85,6 @@ std::vector<const ag::Interval*> containing_peaks(const ag::SimulatedGenome& g,
         }
     }
     return out;
-}
-
-std::vector<std::vector<std::string>> read_tsv(const std::string& path) {
-    std::ifstream in(path);
-    EXPECT_TRUE(in.good()) << path;
-    std::vector<std::vector<std::string>> rows;
-    std::string line;
-    while (std::getline(in, line)) {
-        std::vector<std::string> fields;
-        std::stringstream ss(line);
-        std::string f;
-        while (std::getline(ss, f, '\t')) fields.push_back(f);
-        rows.push_back(fields);
-    }
-    return rows;
 }
 
 fs::path scratch_dir(const std::string& name) {

@@ -1,5 +1,5 @@
-// Shared helpers of the genomics file tests: unique temporary paths and writers of plain,
-// bgzipped and gzipped text.
+// Shared helpers of the genomics file tests: unique temporary paths, writers of plain,
+// bgzipped and gzipped text, and readers of text and tab-separated files.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,7 +9,9 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace attrprior::testing {
 
@@ -43,6 +45,30 @@ inline void write_compressed(const std::string& path, const std::string& text, c
     const int closed = bgzf_close(fp);
     ASSERT_EQ(written, static_cast<ssize_t>(text.size()));
     ASSERT_EQ(closed, 0);
+}
+
+/// The whole content of a file ("" and a test failure if it cannot be opened).
+inline std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    EXPECT_TRUE(in.good()) << "cannot open " << path;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+/// The lines of a tab-separated file, each split at its tabs.
+inline std::vector<std::vector<std::string>> read_tsv(const std::string& path) {
+    std::vector<std::vector<std::string>> rows;
+    std::stringstream text(read_file(path));
+    std::string line;
+    while (std::getline(text, line)) {
+        std::vector<std::string> fields;
+        std::stringstream ss(line);
+        std::string f;
+        while (std::getline(ss, f, '\t')) fields.push_back(f);
+        rows.push_back(fields);
+    }
+    return rows;
 }
 
 }  // namespace attrprior::testing
