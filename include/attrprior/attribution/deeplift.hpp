@@ -95,8 +95,7 @@ void deeplift_into(nn::Model<Scalar>& model, const Inputs<Scalar>& inputs, Const
                 out.value[ob] = fx;
                 out.reference_value[op] = fr;
                 out.delta[op] = d;
-                const double scale = std::max({1.0, std::abs(double(fx)), std::abs(double(fr))});
-                const double rel = std::abs(double(d)) / scale;
+                const double rel = std::fabs(relative_delta(double(d), double(fx), double(fr)));
                 out.max_relative_delta = std::max(out.max_relative_delta, rel);
                 if (rel > options.warn_factor) ++out.warnings;
                 add_hypothetical(mr, ref, xb, L, C, weight, out.H().slice(offset + b),

@@ -122,9 +122,9 @@ Index count_convergence_warnings(const Explanation<Scalar>& e, double warn_facto
     for (Index b = 0; b < e.examples; ++b)
         for (Index k = 0; k < e.references; ++k) {
             const std::size_t i = static_cast<std::size_t>(b * e.references + k);
-            const double scale = std::max({1.0, std::fabs(double(e.value[static_cast<std::size_t>(b)])),
-                                           std::fabs(double(e.reference_value[i]))});
-            if (std::fabs(double(e.delta[i])) > warn_factor * scale) ++n;
+            const double rel = relative_delta(double(e.delta[i]), double(e.value[static_cast<std::size_t>(b)]),
+                                              double(e.reference_value[i]));
+            if (std::fabs(rel) > warn_factor) ++n;
         }
     return n;
 }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "attrprior/core/error.hpp"
@@ -53,6 +54,13 @@ struct Scores {
         for (Index e = 0; e < x.size(); ++e) projected[static_cast<std::size_t>(e)] = hypothetical[static_cast<std::size_t>(e)] * x.data[e];
     }
 };
+
+/// delta / max(1, |f(x)|, |f(r)|): a convergence delta relative to the outputs it compares
+/// (docs/attribution.md, "Choosing the method at run time"); a pair whose |relative delta|
+/// passes warn_factor counts as a convergence warning.
+inline double relative_delta(double delta, double fx, double fr) {
+    return delta / std::max({1.0, std::fabs(fx), std::fabs(fr)});
+}
 
 namespace detail {
 

@@ -76,6 +76,12 @@ struct AttributeResult {
     Index references = 0;      ///< per region behind `delta` (0: the method has none)
     std::vector<float> delta;  ///< N x references
     std::vector<float> reference_value;  ///< N x references: f(r)
+
+    /// attribution::relative_delta of (region r, reference k).
+    double relative_delta(Index r, Index k) const {
+        const std::size_t i = static_cast<std::size_t>(r * references + k);
+        return attribution::relative_delta(delta[i], value[static_cast<std::size_t>(r)], reference_value[i]);
+    }
     Index warnings = 0;        ///< pairs above the convergence threshold
     double max_relative_delta = 0;  ///< max |delta| / max(1, |f(x)|, |f(r)|)
     Index degenerate = 0;      ///< regions whose shuffles all equalled them (scores 0)
@@ -109,6 +115,17 @@ inline double strongest_window_sum(const float* P, Index L, Index width) {
     for (Index i = s; i < e; ++i)
         for (Index c = 0; c < 4; ++c) sum += std::fabs(double(P[i * 4 + c]));
     return sum;
+}
+
+/// Indices into `ranked` ((score, region) in region order) of its `keep` highest scores,
+/// best first; ties keep the earlier region.
+inline std::vector<std::size_t> best_first(const std::vector<std::pair<double, Index>>& ranked, Index keep) {
+    std::vector<std::size_t> order(ranked.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t c) { return ranked[a].first > ranked[c].first; });
+    if (static_cast<Index>(order.size()) > keep) order.resize(static_cast<std::size_t>(keep));
+    return order;
 }
 
 }  // namespace detail
@@ -214,13 +231,8 @@ AttributeResult attribute_regions(nn::Model<float>& model, const Examples& examp
                 ranked.emplace_back(score, r);
                 candidates.insert(candidates.end(), P, P + L * 4);
                 if (static_cast<Index>(ranked.size()) > 2 * options.report_regions) {
-                    // Prune to the best report_regions (ties: the earlier region).
-                    std::vector<std::size_t> order(ranked.size());
-                    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
-                    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t c) {
-                        return ranked[a].first > ranked[c].first;
-                    });
-                    order.resize(static_cast<std::size_t>(options.report_regions));
+                    // Prune to the best report_regions, kept in region order.
+                    std::vector<std::size_t> order = detail::best_first(ranked, options.report_regions);
                     std::sort(order.begin(), order.end());
                     std::vector<std::pair<double, Index>> kept;
                     std::vector<float> kept_p;
@@ -250,25 +262,16 @@ AttributeResult attribute_regions(nn::Model<float>& model, const Examples& examp
     attr.close();
     out.files = {base + ".ohe.npz", base + ".attr.npz"};
 
-    // The report's regions, best first (ties: the earlier region).
-    std::vector<std::size_t> order(ranked.size());
-    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t c) { return ranked[a].first > ranked[c].first; });
-    if (static_cast<Index>(order.size()) > options.report_regions) order.resize(static_cast<std::size_t>(options.report_regions));
-    for (std::size_t k : order) {
+    // The report's regions, best first.
+    for (std::size_t k : detail::best_first(ranked, options.report_regions)) {
         out.top.push_back(ranked[k].second);
         out.top_projected.insert(out.top_projected.end(), candidates.begin() + static_cast<std::ptrdiff_t>(k * L * 4),
                                  candidates.begin() + static_cast<std::ptrdiff_t>((k + 1) * L * 4));
     }
 
     for (Index r = 0; r < N; ++r)
-        for (Index k = 0; k < out.references; ++k) {
-            const std::size_t i = static_cast<std::size_t>(r * out.references + k);
-            const double scale = std::max({1.0, std::fabs(double(out.value[static_cast<std::size_t>(r)])),
-                                           std::fabs(double(out.reference_value[i]))});
-            out.max_relative_delta = std::max(out.max_relative_delta, std::fabs(double(out.delta[i])) / scale);
-        }
+        for (Index k = 0; k < out.references; ++k)
+            out.max_relative_delta = std::max(out.max_relative_delta, std::fabs(out.relative_delta(r, k)));
 
     write_bed(out_dir + "/regions.bed", windows);
     out.files.push_back(out_dir + "/regions.bed");
@@ -299,14 +302,12 @@ AttributeResult attribute_regions(nn::Model<float>& model, const Examples& examp
             const Interval& w = windows[static_cast<std::size_t>(r)];
             for (Index k = 0; k < out.references; ++k) {
                 const std::size_t i = static_cast<std::size_t>(r * out.references + k);
-                const double fx = out.value[static_cast<std::size_t>(r)], fr = out.reference_value[i];
-                const double d = out.delta[i];
-                text += attrprior::detail::concat(r, '\t', w.chrom, '\t', w.start, '\t', w.end, '\t', k, '\t',
-                                                  detail::format_interval_number(fx), '\t', detail::format_interval_number(fr), '\t',
-                                                  detail::format_interval_number(d), '\t',
-                                                  detail::format_interval_number(std::fabs(d) / std::max({1.0, std::fabs(fx),
-                                                                                                  std::fabs(fr)})),
-                                                  '\n');
+                text += attrprior::detail::concat(
+                    r, '\t', w.chrom, '\t', w.start, '\t', w.end, '\t', k, '\t',
+                    detail::format_interval_number(out.value[static_cast<std::size_t>(r)]), '\t',
+                    detail::format_interval_number(out.reference_value[i]), '\t',
+                    detail::format_interval_number(out.delta[i]), '\t',
+                    detail::format_interval_number(std::fabs(out.relative_delta(r, k))), '\n');
             }
         }
         io::detail::write_text_file_atomically(out_dir + "/convergence.tsv", text, who);
@@ -356,11 +357,9 @@ inline report::AttributionReportData attribution_report_data(const AttributeResu
     d.projected = r.top_projected;
     d.top = static_cast<Index>(r.top.size());
     if (r.references > 0) {
-        std::vector<double> relative(r.delta.size());
-        for (std::size_t i = 0; i < relative.size(); ++i) {
-            const double fx = r.value[i / static_cast<std::size_t>(r.references)], fr = r.reference_value[i];
-            relative[i] = double(r.delta[i]) / std::max({1.0, std::fabs(fx), std::fabs(fr)});
-        }
+        std::vector<double> relative;
+        for (Index region = 0; region < r.regions; ++region)
+            for (Index k = 0; k < r.references; ++k) relative.push_back(r.relative_delta(region, k));
         d.deltas = std::move(relative);
         d.references = r.references;
         d.delta_threshold = warn_factor;
