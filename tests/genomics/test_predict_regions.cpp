@@ -350,9 +350,9 @@ TEST(PredictRegions, ProfileWithControlsEqualsTheForwardPassAndWritesProfilesOve
 }
 
 TEST(PredictRegions, ProfileWithoutControlsWritesProfilesOverTheOutputWindow) {
-    // A profile model without control tracks still predicts its centred O positions; the
-    // RegionExamples of such a model has no controls, so its output_start is the input
-    // window's start: the bigWigs must place the profile (L - O) / 2 bases in.
+    // A profile model without control tracks still predicts its centred O positions: the
+    // bigWigs must place the profile (L - O) / 2 bases in, and examples that were not given
+    // the output length are refused.
     const Genome g;
     const ag::Fasta fasta(g.path);
     const am::ProfileModelOptions o = profile_options(2, 1, am::Controls::none);
@@ -369,6 +369,9 @@ TEST(PredictRegions, ProfileWithoutControlsWritesProfilesOverTheOutputWindow) {
     const std::string prefix = temp_path("predicted");
     const auto paths = ag::write_predicted_profile_bigwigs(prefix, examples, p, kChromosomes);
     expect_profile_bigwigs(prefix, paths, {"task0", "task1"}, windows, p);
+    const ag::RegionExamples no_output_length(fasta, windows, L);
+    expect_invalid([&] { ag::write_predicted_profile_bigwigs(prefix, no_output_length, p, kChromosomes); },
+                   "output_length");
     // Predictions of another number of regions than the examples'.
     ag::RegionPredictions fewer = p;
     fewer.regions = 4;

@@ -199,6 +199,12 @@ TEST(RegionExamples, ControlTrackProblemsAreInvalidArgumentsNamingWindowAndTrack
 
     // output_length: in [1, L] with L - O even; a null track.
     expect_invalid([&] { ag::RegionExamples(fasta, test_windows(), L, {&t_full}, 19); }, "output_length");
+    expect_invalid([&] { ag::RegionExamples(fasta, test_windows(), L, {}, 19); }, "output_length");
+    // Without controls, an output length still places the output window.
+    const ag::RegionExamples profile_only(fasta, test_windows(), L, {}, O);
+    EXPECT_EQ(profile_only.output_length(), O);
+    EXPECT_EQ(profile_only.output_start(0), test_windows()[0].start + (L - O) / 2);
+    EXPECT_EQ(profile_only.shapes().inputs.size(), 1u);
     expect_invalid([&] { ag::RegionExamples(fasta, test_windows(), L, {&t_full}, 0); }, "output_length");
     expect_invalid([&] { ag::RegionExamples(fasta, test_windows(), L, {&t_full}, L + 2); }, "output_length");
     expect_invalid([&] { ag::RegionExamples(fasta, test_windows(), L, {&t_full, nullptr}, O); }, "is null");

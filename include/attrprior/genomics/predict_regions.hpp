@@ -156,17 +156,16 @@ inline std::vector<std::string> write_predicted_profile_bigwigs(
     const std::vector<std::pair<std::string, Index>>& chromosomes) {
     const ModelLayout& l = p.layout;
     require(l.profile, "write_predicted_profile_bigwigs", "model", "binary", "has no predicted profiles");
-    const Index N = p.regions, O = l.output_length, P = l.tasks * l.strands, L = examples.length();
+    const Index N = p.regions, O = l.output_length, P = l.tasks * l.strands;
     require(N == examples.size(), "write_predicted_profile_bigwigs", "predictions", N, "must cover the ",
             examples.size(), " regions");
-    require(O <= L && (L - O) % 2 == 0, "write_predicted_profile_bigwigs", "output_length", O,
-            "must be at most the regions' length ", L, " with an even difference");
-    // The model's centred output window, (L - O) / 2 bases in. Not examples.output_start:
-    // without control tracks that is the input window's start.
+    require(examples.output_length() == O, "write_predicted_profile_bigwigs", "examples' output_length",
+            examples.output_length(), "must be the model's ", O, " (give it to RegionExamples)");
+    // The model's centred output window of each region.
     std::vector<Interval> windows = examples.windows();
     for (Index r = 0; r < N; ++r) {
         Interval& w = windows[static_cast<std::size_t>(r)];
-        w.start += (L - O) / 2;
+        w.start = examples.output_start(r);
         w.end = w.start + O;
     }
     std::vector<std::string> paths;

@@ -29,8 +29,9 @@ namespace attrprior::genomics {
 class RegionExamples {
 public:
     /// Windows of exactly `length` bases on chromosomes of `fasta` (invalid_argument naming
-    /// the first window that is not). With controls: `output_length` O (1 <= O <= length,
-    /// length - O even), and every window's output window must lie on each track's
+    /// the first window that is not). `output_length` O: a profile model's output length
+    /// (1 <= O <= length, length - O even; 0: the model has none, allowed only without
+    /// controls). With controls, every window's output window must lie on each track's
     /// chromosome (invalid_argument naming the window and the track). The FASTA and the
     /// tracks must outlive this object.
     RegionExamples(const Fasta& fasta, std::vector<Interval> windows, Index length,
@@ -41,9 +42,11 @@ public:
         require(length >= 1, who, "length", length, "must be >= 1");
         for (std::size_t i = 0; i < windows_.size(); ++i) detail::require_window(fasta, windows_, i, length, who);
         shapes_ = train::BatchShapes{{nn::Shape{length, 4}}, nn::Shape{0, 0}};
+        require((output_length == 0 && controls_.empty()) ||
+                    (output_length >= 1 && output_length <= length && (length - output_length) % 2 == 0),
+                who, "output_length", output_length, "must be in [1, length = ", length,
+                "] with an even difference (0 only without control tracks)");
         if (controls_.empty()) return;
-        require(output_length >= 1 && output_length <= length && (length - output_length) % 2 == 0, who,
-                "output_length", output_length, "must be in [1, length = ", length, "] with an even difference");
         for (std::size_t k = 0; k < controls_.size(); ++k) {
             const BigWigReader* t = controls_[k];
             require(t != nullptr, who, "control track", k, "is null");
@@ -71,10 +74,12 @@ public:
     const train::BatchShapes& shapes() const { return shapes_; }
     const std::vector<Interval>& windows() const { return windows_; }
     Index length() const { return length_; }
-    /// Start of region i's output window (its centred O positions; the input window's start
-    /// without controls).
+    /// The output length O given to the constructor (0: none).
+    Index output_length() const { return output_length_; }
+    /// Start of region i's output window: its centred O positions, (length - O) / 2 bases
+    /// in (the input window's start when O = 0).
     Index output_start(Index i) const {
-        return windows_[static_cast<std::size_t>(i)].start + (controls_.empty() ? 0 : (length_ - output_length_) / 2);
+        return windows_[static_cast<std::size_t>(i)].start + (output_length_ == 0 ? 0 : (length_ - output_length_) / 2);
     }
 
     /// Writes regions [first, first + count) to rows [0, count) of `batch` (status 1).
