@@ -70,7 +70,13 @@ int run(Settings s) {
     o.validate();
 
     examples::LoadedRegions in = examples::load(s);  // model, FASTA, regions, controls
-    const at::Target target = at::parse_target(s.target, s.task, in.layout.strands, "--target");
+    at::Target target = at::parse_target(s.target, s.task, in.layout.strands, "--target");
+    // A profile model trained by train_profile records its attribution weighting: explain
+    // with the same frozen weights (docs/interpret.md, "attribute").
+    if (const ap::io::Json* w = in.saved.spec.extra.is_object() ? in.saved.spec.extra.find("weighting") : nullptr;
+        target.kind == at::Target::Kind::profile && w != nullptr && w->is_string() &&
+        w->as_string() == "log_probabilities")
+        target.weighting = ap::train::ProfileWeighting::log_probabilities;
     target.validate(in.saved.model);
     ap::io::NpyArray<float> refs;
     if (!s.references.empty()) {
