@@ -581,7 +581,7 @@ TEST(AttributeRegions, BadReferencesAndOptionsAreInvalidArguments) {
     expect_invalid([&] { ag::attribute_regions(w.model, none, target, o, temp_dir("bad"), w.chromosomes); }, "regions");
     const ag::RegionExamples shorter(fasta, {ts::region_window("chr1", 0, 50)}, 50);
     expect_invalid([&] { ag::attribute_regions(w.model, shorter, target, o, temp_dir("bad"), w.chromosomes); },
-                   "length = 50");
+                   "spans 50 bases, not the model's input length 60");
     expect_invalid([&] { ag::attribute_regions(w.model, examples, at::Target::logits(3), o, temp_dir("bad"), w.chromosomes); },
                    "task");
 }

@@ -157,8 +157,8 @@ AttributeResult attribute_regions(nn::Model<float>& model, const Examples& examp
     for (std::size_t r = 0; r < windows.size(); ++r)
         require(windows[r].end - windows[r].start == L, who, "windows", r, "spans ", windows[r].end - windows[r].start,
                 " bases, not the model's input length ", L);
-    require(model.input_shape(0) == (nn::Shape{L, 4}), who, "regions of length", L, "do not fit the model's input ",
-            nn::to_string(model.input_shape(0)));
+    require(model.input_shape(0).channels == 4, who, "model input", nn::to_string(model.input_shape(0)),
+            "is not a one-hot sequence [L x 4]");
     Index K = 0;
     if (references != nullptr) {
         const auto& s = references->shape;
