@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "../support/expect_error.hpp"
+
 namespace ap = attrprior;
 using ap::ConstTensor3;
 using ap::Index;
@@ -21,15 +23,7 @@ namespace metrics = ap::metrics;
 
 namespace {
 
-template <class Exception, class F>
-void expect_throw_with(F f, const std::string& needle) {
-    try {
-        f();
-        ADD_FAILURE() << "expected an exception mentioning \"" << needle << "\"";
-    } catch (const Exception& e) {
-        EXPECT_THAT(std::string(e.what()), HasSubstr(needle));
-    }
-}
+using attrprior::testing::expect_throw_with;
 
 /// An owning N x L x C array with a view.
 template <class Scalar = double>

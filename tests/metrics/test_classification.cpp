@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "../support/expect_error.hpp"
+
 namespace ap = attrprior;
 using ap::metrics::accuracy;
 using ap::metrics::auprc;
@@ -22,15 +24,7 @@ using ::testing::HasSubstr;
 
 namespace {
 
-template <class Exception, class F>
-void expect_throw_with(F f, const std::string& needle) {
-    try {
-        f();
-        ADD_FAILURE() << "expected an exception mentioning \"" << needle << "\"";
-    } catch (const Exception& e) {
-        EXPECT_THAT(std::string(e.what()), HasSubstr(needle));
-    }
-}
+using attrprior::testing::expect_throw_with;
 
 /// Probability that a positive outscores a negative, ties 1/2, by enumerating all pairs.
 double brute_auroc(const std::vector<double>& s, const std::vector<int>& y) {

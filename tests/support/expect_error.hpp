@@ -27,10 +27,16 @@ std::string error_message(F&& f) {
     return {};
 }
 
+/// f() throws an E whose message contains needle.
+template <class E, class F>
+void expect_throw_with(F&& f, const std::string& needle) {
+    EXPECT_THAT(error_message<E>(f), ::testing::HasSubstr(needle));
+}
+
 /// f() throws attrprior::invalid_argument whose message contains needle.
 template <class F>
 void expect_invalid(F&& f, const std::string& needle) {
-    EXPECT_THAT(error_message<attrprior::invalid_argument>(f), ::testing::HasSubstr(needle));
+    expect_throw_with<attrprior::invalid_argument>(f, needle);
 }
 
 }  // namespace attrprior::testing

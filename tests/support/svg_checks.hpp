@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "expect_error.hpp"
+
 namespace attrprior::testing {
 
 /// Minimal XML well-formedness check: balanced, properly nested tags, quoted attributes
@@ -123,16 +125,6 @@ inline void expect_well_formed(const std::string& svg) {
         for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         EXPECT_EQ(value.find("nan"), std::string::npos) << value;
         EXPECT_EQ(value.find("inf"), std::string::npos) << value;
-    }
-}
-
-template <class Exception, class F>
-void expect_throw_with(F f, const std::string& needle) {
-    try {
-        f();
-        ADD_FAILURE() << "expected an exception mentioning \"" << needle << "\"";
-    } catch (const Exception& e) {
-        EXPECT_THAT(e.what(), ::testing::HasSubstr(needle));
     }
 }
 
