@@ -45,18 +45,11 @@ struct Settings : examples::RunSettings {
 
 /// Simulates the no-argument data set into out/data and points the settings at it.
 void simulate(Settings& s) {
-    gx::SimulationOptions so;
-    so.chromosomes = 4;  // chr1-2 train, chr3 valid, chr4 test
-    so.chromosome_length = s.sim_chromosome_length;
-    so.positives = s.sim_positives;
-    so.window = s.length;
-    so.seed = s.seed;
-    std::cerr << "simulating a genome: 4 x " << s.sim_chromosome_length / 1000 << " kb, " << s.sim_positives
-              << " positives with 1-3 SPI1 sites each\n";
-    gx::write_simulation(gx::simulate_genome(so), s.out + "/data");
-    s.fasta = s.out + "/data/genome.fa";
-    s.peaks = s.out + "/data/peaks.narrowPeak";
-    s.motif_sites = s.out + "/data/motif_sites.bed";
+    const auto files = examples::simulate_binary_data(s.out + "/data", s.length, s.sim_positives,
+                                                      s.sim_chromosome_length, s.seed);
+    s.fasta = files.fasta;
+    s.peaks = files.peaks;
+    s.motif_sites = files.motif_sites;
     if (s.valid_chroms.empty()) s.valid_chroms = {"chr3"};
     if (s.test_chroms.empty()) s.test_chroms = {"chr4"};
 }
@@ -109,19 +102,7 @@ int run(Settings s, bool simulated) {
     const auto [evs, hs] = examples::run_all<ap::train::BinaryEvaluation>(runs, s.out, [&](const std::string& name,
                                                                                            const std::string& dir, auto t0) {
         auto model = ap::models::make_binary_model<float>(mo, s.seed);
-        ap::train::ClassBalancedBCE<float> loss;
-        ap::train::History h = examples::with_prior(name, s, [&](auto& prior) {
-            ap::train::DoubleBackprop<float> step(static_cast<float>(s.lambda));
-            ap::train::Adam<float> adam(ap::train::AdamOptions{s.lr});
-            ap::train::Prefetching<gx::BalancedBatcher> batches(gx::BalancedBatcher(data, s.batch, s.batch, true, s.jitter, s.seed));
-            ap::train::ValidationLoss<float, gx::BinaryExamples, decltype(loss)> validation(valid, loss, 4 * s.batch);
-            ap::train::FitOptions fo;
-            fo.epochs = s.epochs;
-            fo.seed = s.seed;
-            ap::train::EarlyStopping<float> stopping(s.patience);
-            ap::train::ProgressBars bars(name);
-            return ap::train::fit(model, step, prior, loss, adam, batches, validation, fo, stopping, bars);
-        });
+        const ap::train::History h = examples::fit_binary(model, data, valid, name, s, s.seed, name);
         ap::train::EvaluationOptions eo;
         eo.chunk = 4 * s.batch;
         eo.fourier = examples::fourier_options(s);

@@ -117,6 +117,63 @@ auto with_prior(const std::string& name, const RunSettings& s, Fn&& fn) {
     return fn(p);
 }
 
+/// The files of a simulated binary data set.
+struct SimulatedFiles {
+    std::string fasta, peaks, motif_sites;
+};
+
+/// Simulates train_binary's no-argument data set into `dir` (4 chromosomes: chr1-2 train,
+/// chr3 valid, chr4 test; `positives` regions of `window` bases with 1-3 SPI1 sites each).
+inline SimulatedFiles simulate_binary_data(const std::string& dir, Index window, Index positives,
+                                           Index chromosome_length, std::uint64_t seed) {
+    ap::genomics::SimulationOptions so;
+    so.chromosomes = 4;
+    so.chromosome_length = chromosome_length;
+    so.positives = positives;
+    so.window = window;
+    so.seed = seed;
+    std::fprintf(stderr, "simulating a genome: 4 x %lld kb, %lld positives with 1-3 SPI1 sites each\n",
+                 static_cast<long long>(chromosome_length / 1000), static_cast<long long>(positives));
+    ap::genomics::write_simulation(ap::genomics::simulate_genome(so), dir);
+    return {dir + "/genome.fa", dir + "/peaks.narrowPeak", dir + "/motif_sites.bed"};
+}
+
+/// Trains the binary model (train_binary's recipe: class-balanced BCE, Adam, balanced
+/// batches of s.batch positives + s.batch negatives doubled by reverse complement,
+/// prefetched, early stopping on the validation loss) with the prior `prior`. `seed` drives
+/// the batch order and Dropout; the caller seeds the model's initialisation. An epoch is
+/// one pass over the training positives, or `steps_per_epoch` batches when it is > 0
+/// (train::StepsPerEpoch). Per-epoch bars are labelled `label` (none when it is empty).
+inline ap::train::History fit_binary(ap::nn::Model<float>& model, const ap::genomics::BinaryDataset& train_data,
+                                     const ap::genomics::BinaryExamples& valid, const std::string& prior,
+                                     const RunSettings& s, std::uint64_t seed, const std::string& label,
+                                     Index steps_per_epoch = 0) {
+    ap::train::ClassBalancedBCE<float> loss;
+    ap::genomics::BalancedBatcher batcher(train_data, s.batch, s.batch, true, s.jitter, seed);
+    return with_prior(prior, s, [&](auto& p) {
+        ap::train::DoubleBackprop<float> step(static_cast<float>(s.lambda));
+        ap::train::Adam<float> adam(ap::train::AdamOptions{s.lr});
+        ap::train::ValidationLoss<float, ap::genomics::BinaryExamples, decltype(loss)> validation(valid, loss,
+                                                                                               4 * s.batch);
+        ap::train::FitOptions fo;
+        fo.epochs = s.epochs;
+        fo.seed = seed;
+        ap::train::EarlyStopping<float> stopping(s.patience);
+        auto fit_with = [&](auto& batches) {
+            if (label.empty()) return ap::train::fit(model, step, p, loss, adam, batches, validation, fo, stopping);
+            ap::train::ProgressBars bars(label);
+            return ap::train::fit(model, step, p, loss, adam, batches, validation, fo, stopping, bars);
+        };
+        if (steps_per_epoch > 0) {
+            ap::train::Prefetching<ap::train::StepsPerEpoch<ap::genomics::BalancedBatcher>> batches(
+                ap::train::StepsPerEpoch<ap::genomics::BalancedBatcher>(batcher, steps_per_epoch));
+            return fit_with(batches);
+        }
+        ap::train::Prefetching<ap::genomics::BalancedBatcher> batches(batcher);
+        return fit_with(batches);
+    });
+}
+
 /// What model.json records of the training (the spec's "extra").
 inline ap::io::Json training_record(const std::string& prior, const RunSettings& s) {
     ap::io::Json j = ap::io::Json::object();

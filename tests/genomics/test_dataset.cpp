@@ -343,3 +343,56 @@ TEST(BinaryDataset, EncodeJitterIsBoundedClampedAndDeterministic) {
     EXPECT_NE(x, x2);
     EXPECT_THROW(ds.encode(ex, x.data(), y.data(), -1), attrprior::invalid_argument);
 }
+
+// Training fractions of a stability study (docs/stability.md): ceil(f n) of each class of
+// the train split, chosen by the subsample seed alone, nested across fractions, the other
+// splits untouched.
+TEST(BinaryDataset, WithTrainFractionKeepsNestedSubsetsOfEachClass) {
+    const World& w = world();
+    ag::Fasta fasta(w.fasta);
+    ag::DatasetOptions o;
+    o.valid_chroms = {"chr3"};
+    o.test_chroms = {"chr4"};
+    o.negatives_per_positive = 2;
+    const ag::BinaryDataset ds(fasta, w.peaks, {}, o);
+    auto count = [](const ag::BinaryDataset& d, int label) {
+        Index n = 0;
+        for (const auto& e : d.examples(ag::Split::train)) n += e.label == label;
+        return n;
+    };
+    const Index P = count(ds, 1), N = count(ds, 0);
+    ASSERT_GT(P, 10);
+    auto as_set = [](const ag::BinaryDataset& d) {
+        std::set<std::pair<std::string, Index>> s;
+        for (const auto& e : d.examples(ag::Split::train)) s.insert({e.chrom, e.start * 2 + e.label});
+        return s;
+    };
+    std::set<std::pair<std::string, Index>> previous;
+    for (double f : {0.1, 0.3, 0.7, 1.0}) {
+        const ag::BinaryDataset sub = ds.with_train_fraction(f, 7);
+        EXPECT_EQ(count(sub, 1), static_cast<Index>(std::ceil(f * double(P) - 1e-9))) << f;
+        EXPECT_EQ(count(sub, 0), static_cast<Index>(std::ceil(f * double(N) - 1e-9))) << f;
+        EXPECT_EQ(sub.report().positives[0], count(sub, 1));
+        EXPECT_EQ(sub.report().negatives[0], count(sub, 0));
+        EXPECT_THAT(sub.report().summary(), HasSubstr("subsampled to fraction"));
+        EXPECT_EQ(sub.examples(ag::Split::valid), ds.examples(ag::Split::valid));
+        EXPECT_EQ(sub.examples(ag::Split::test), ds.examples(ag::Split::test));
+        const auto now = as_set(sub);
+        for (const auto& e : previous) EXPECT_EQ(now.count(e), 1u) << "fraction " << f << " lost an example";
+        previous = now;
+        // Kept examples stay in the original relative order.
+        const auto& all = ds.examples(ag::Split::train);
+        std::size_t cursor = 0;
+        for (const auto& e : sub.examples(ag::Split::train)) {
+            while (cursor < all.size() && all[cursor] != e) ++cursor;
+            ASSERT_LT(cursor, all.size()) << "an example out of order at fraction " << f;
+        }
+    }
+    EXPECT_EQ(ds.with_train_fraction(1.0, 7).examples(ag::Split::train).size(),
+              ds.examples(ag::Split::train).size());
+    // The subset depends on the subsample seed only.
+    EXPECT_EQ(as_set(ds.with_train_fraction(0.3, 7)), as_set(ds.with_train_fraction(0.3, 7)));
+    EXPECT_NE(as_set(ds.with_train_fraction(0.3, 7)), as_set(ds.with_train_fraction(0.3, 8)));
+    for (double bad : {0.0, -0.5, 1.5, std::nan("")})
+        EXPECT_THAT(error_message([&] { (void)ds.with_train_fraction(bad, 1); }), HasSubstr("fraction"));
+}

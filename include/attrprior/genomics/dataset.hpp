@@ -40,6 +40,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <random>
@@ -168,6 +169,44 @@ public:
     }
 
     const DatasetReport& report() const { return report_; }
+
+    /// A copy whose train split keeps ceil(fraction * n) of its n positives and likewise of
+    /// its negatives (validation and test splits unchanged), for small-data studies
+    /// (docs/stability.md, "Training fractions"). Which examples stay depends only on
+    /// `subsample_seed`: one random order per class, drawn from it, whose first entries are
+    /// kept, so the subsets of one seed are nested (fraction 0.1 is inside 0.3) and do not
+    /// depend on the training seed. Kept examples stay in their original order. The report's
+    /// train counts are updated and a message records the subsampling. Throws
+    /// invalid_argument unless 0 < fraction <= 1.
+    BinaryDataset with_train_fraction(double fraction, std::uint64_t subsample_seed) const {
+        require(std::isfinite(fraction) && fraction > 0.0 && fraction <= 1.0, "BinaryDataset::with_train_fraction",
+                "fraction", fraction, "must be in (0, 1]");
+        BinaryDataset out = *this;
+        std::mt19937_64 rng(subsample_seed);
+        std::array<std::vector<Example>, 2> by_label;  // 0: negatives, 1: positives
+        for (const Example& e : examples(Split::train)) by_label[e.label == 1 ? 1 : 0].push_back(e);
+        auto& train = out.examples_[static_cast<std::size_t>(Split::train)];
+        train.clear();
+        std::array<Index, 2> kept{};
+        for (int label : {1, 0}) {
+            const auto& all = by_label[static_cast<std::size_t>(label)];
+            std::vector<std::size_t> order(all.size());
+            for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+            attrprior::shuffle(order, rng);
+            const auto keep = static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(all.size()) - 1e-9));
+            std::vector<char> chosen(all.size(), 0);
+            for (std::size_t i = 0; i < keep; ++i) chosen[order[i]] = 1;
+            for (std::size_t i = 0; i < all.size(); ++i)
+                if (chosen[i]) train.push_back(all[i]);
+            kept[static_cast<std::size_t>(label)] = static_cast<Index>(keep);
+        }
+        out.report_.messages.push_back(attrprior::detail::concat(
+            "train split subsampled to fraction ", fraction, " (subsample seed ", subsample_seed, "): ", kept[1], " of ",
+            report_.positives[0], " positives, ", kept[0], " of ", report_.negatives[0], " negatives"));
+        out.report_.positives[0] = kept[1];
+        out.report_.negatives[0] = kept[0];
+        return out;
+    }
 
     /// Window length.
     Index length() const { return options_.length; }

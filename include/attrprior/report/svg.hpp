@@ -225,6 +225,23 @@ public:
         body_ << "\"/>\n";
     }
 
+    /// Closed filled shape through `points` with fill opacity in [0, 1] (bands, areas);
+    /// nothing is written for fewer than 3 points.
+    void polygon(const std::vector<std::pair<double, double>>& points, const std::string& fill, double opacity) {
+        detail::require_finite("SvgDocument::polygon", "opacity", opacity);
+        require(opacity >= 0.0 && opacity <= 1.0, "SvgDocument::polygon", "opacity", opacity, "must be in [0, 1]");
+        if (points.size() < 3) return;
+        for (const auto& [x, y] : points) {
+            detail::require_finite("SvgDocument::polygon", "point x", x);
+            detail::require_finite("SvgDocument::polygon", "point y", y);
+        }
+        body_ << "<polygon stroke=\"none\" fill=\"" << attr(fill) << "\" fill-opacity=\"" << num(opacity)
+              << "\" points=\"";
+        for (std::size_t i = 0; i < points.size(); ++i)
+            body_ << (i ? " " : "") << num(points[i].first) << ',' << num(points[i].second);
+        body_ << "\"/>\n";
+    }
+
     /// Filled circle of radius r >= 0.
     void circle(double cx, double cy, double r, const std::string& fill) {
         check("SvgDocument::circle", {{"cx", cx}, {"cy", cy}, {"r", r}});

@@ -212,6 +212,31 @@ constexpr void check_batcher() {
                   "`BatchShapes shapes() const` and `void next(Batch<Scalar>& batch)`");
 }
 
+/// A batcher whose epoch is `steps` batches of the wrapped one, whatever its own epoch
+/// length: the wrapped batcher simply continues (and reshuffles at its own epoch ends). A
+/// small-data run then gets as many steps per epoch, and so as many chances between
+/// validations, as a run on the whole set (docs/stability.md, "Training fractions").
+template <class Batcher>
+class StepsPerEpoch {
+public:
+    /// Throws invalid_argument for steps < 1.
+    StepsPerEpoch(Batcher batcher, Index steps) : batcher_(std::move(batcher)), steps_(steps) {
+        require(steps >= 1, "StepsPerEpoch", "steps", steps, "must be >= 1");
+    }
+    Index batch_size() const { return batcher_.batch_size(); }
+    Index batches_per_epoch() const { return steps_; }
+    decltype(auto) shapes() const { return batcher_.shapes(); }
+    template <class Scalar>
+    void next(Batch<Scalar>& batch) {
+        batcher_.next(batch);
+    }
+    const Batcher& batcher() const { return batcher_; }
+
+private:
+    Batcher batcher_;
+    Index steps_;
+};
+
 /// A batcher whose batches are filled by a background thread one batch ahead (double
 /// buffering). After next(batch), `batch` holds the wrapped batcher's next batch; the
 /// buffers are exchanged, not copied. An exception thrown while filling is rethrown by the
