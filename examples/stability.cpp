@@ -41,17 +41,15 @@ using ap::Index;
 
 namespace {
 
-struct Settings : examples::RunSettings {
+struct Settings : examples::RunSettings, examples::BinaryDataSettings {
     Settings() {
         out = "stability_run";
         shuffles = 5;
         patience = 2;
+        sim_positives = 1000;
+        sim_chromosome_length = 200000;
         study.fractions = {0.25, 0.5, 1.0};
     }
-    std::string fasta, peaks, negatives, motif_sites;
-    Index length = 1000;
-    Index sim_positives = 1000;
-    Index sim_chromosome_length = 200000;
     st::StudyOptions study;
     std::vector<std::string> methods{"grad", "deepshap"};
     std::uint64_t subsample_seed = 0;
@@ -127,15 +125,7 @@ int run(Settings s, bool simulated) {
     mo.length = s.length;
     ap::models::make_binary_model<float>(mo);  // fails early, with the minimum length, if too short
     std::filesystem::create_directories(s.out);
-    if (simulated) {
-        const auto files = examples::simulate_binary_data(s.out + "/data", s.length, s.sim_positives,
-                                                          s.sim_chromosome_length, /*seed=*/1);
-        s.fasta = files.fasta;
-        s.peaks = files.peaks;
-        s.motif_sites = files.motif_sites;
-        if (s.valid_chroms.empty()) s.valid_chroms = {"chr3"};
-        if (s.test_chroms.empty()) s.test_chroms = {"chr4"};
-    }
+    if (simulated) examples::simulate_binary_data(s.out + "/data", s, s, /*seed=*/1);
     if (s.fasta.empty() || s.peaks.empty())
         throw ap::invalid_argument("--fasta and --peaks are required (or run with no arguments to simulate)");
     const ap::io::Json settings = study_settings(s, simulated);
@@ -302,11 +292,7 @@ int main(int argc, char** argv) {
     CLI::App app{"The stability study (attrprior): train the binary model for every prior x training fraction x "
                  "seed and compare the seeds' attributions of the same test positives.\n"
                  "Without arguments: simulate a data set; 3 seeds x 3 fractions (0.25, 0.5, 1) x {fourier, none}."};
-    app.add_option("--fasta", s.fasta, "genome FASTA (plain or bgzipped; indexed on demand)");
-    app.add_option("--peaks", s.peaks, "positives: ENCODE narrowPeak (column 10 = summit offset)");
-    app.add_option("--negatives", s.negatives, "negatives BED (default: sampled from the genome away from peaks)");
-    app.add_option("--motif-sites", s.motif_sites, "BED of known motif sites (for motif AUPRC and motif share)");
-    app.add_option("--length", s.length, "input length (paper: 1000)")->capture_default_str();
+    examples::add_binary_data_options(app, s);
     examples::add_run_options(app, s, "positives (and negatives) per batch, each doubled by its reverse complement");
     app.remove_option(app.get_option("--prior"));
     app.remove_option(app.get_option("--compare"));
@@ -326,11 +312,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--subsample-seed", s.subsample_seed, "seed of the training subsamples (the same for every seed)")
         ->capture_default_str();
-    app.add_option("--jobs", s.study.jobs, "runs trained side by side (each with cores / jobs threads)")
-        ->capture_default_str();
-    app.add_option("--sim-positives", s.sim_positives, "simulation (no --fasta/--peaks): positive regions")
-        ->capture_default_str();
-    app.add_option("--sim-chrom-length", s.sim_chromosome_length, "simulation: length of each of 4 chromosomes")
+    app.add_option("--jobs", s.study.jobs, "runs trained side by side (each with --threads / jobs threads)")
         ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     const bool simulate = s.fasta.empty() && s.peaks.empty();

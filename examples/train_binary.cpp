@@ -35,24 +35,9 @@ using ap::Index;
 
 namespace {
 
-struct Settings : examples::RunSettings {
+struct Settings : examples::RunSettings, examples::BinaryDataSettings {
     Settings() { out = "attrprior_run"; }
-    std::string fasta, peaks, negatives, motif_sites;
-    Index length = 1000;
-    Index sim_positives = 1600;  // simulation size (no-argument run)
-    Index sim_chromosome_length = 300000;
 };
-
-/// Simulates the no-argument data set into out/data and points the settings at it.
-void simulate(Settings& s) {
-    const auto files = examples::simulate_binary_data(s.out + "/data", s.length, s.sim_positives,
-                                                      s.sim_chromosome_length, s.seed);
-    s.fasta = files.fasta;
-    s.peaks = files.peaks;
-    s.motif_sites = files.motif_sites;
-    if (s.valid_chroms.empty()) s.valid_chroms = {"chr3"};
-    if (s.test_chroms.empty()) s.test_chroms = {"chr4"};
-}
 
 int run(Settings s, bool simulated) {
     const auto t_start = std::chrono::steady_clock::now();
@@ -62,7 +47,7 @@ int run(Settings s, bool simulated) {
     mo.length = s.length;
     ap::models::make_binary_model<float>(mo);  // fails early, with the minimum length, if too short
     fs::create_directories(s.out);
-    if (simulated) simulate(s);
+    if (simulated) examples::simulate_binary_data(s.out + "/data", s, s, s.seed);
     if (s.fasta.empty() || s.peaks.empty())
         throw ap::invalid_argument("--fasta and --peaks are required (or run with no arguments to simulate)");
     gx::Fasta fasta(s.fasta);
@@ -144,16 +129,8 @@ int main(int argc, char** argv) {
     Settings s;
     CLI::App app{"Train the paper's binary model with an attribution prior (attrprior).\n"
                  "Without arguments: simulate a data set, train with the Fourier prior and without, compare."};
-    app.add_option("--fasta", s.fasta, "genome FASTA (plain or bgzipped; indexed on demand)");
-    app.add_option("--peaks", s.peaks, "positives: ENCODE narrowPeak (column 10 = summit offset)");
-    app.add_option("--negatives", s.negatives, "negatives BED (default: sampled from the genome away from peaks)");
-    app.add_option("--motif-sites", s.motif_sites, "BED of known motif sites (for motif AUPRC and motif share)");
-    app.add_option("--length", s.length, "input length (paper: 1000)")->capture_default_str();
+    examples::add_binary_data_options(app, s);
     examples::add_run_options(app, s, "positives (and negatives) per batch, each doubled by its reverse complement");
-    app.add_option("--sim-positives", s.sim_positives, "simulation (no --fasta/--peaks): positive regions")
-        ->capture_default_str();
-    app.add_option("--sim-chrom-length", s.sim_chromosome_length, "simulation: length of each of 4 chromosomes")
-        ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     const bool simulate = s.fasta.empty() && s.peaks.empty();
     if (simulate && app.count("--length") == 0) s.length = 400;  // documented simulation size

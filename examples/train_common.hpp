@@ -117,25 +117,44 @@ auto with_prior(const std::string& name, const RunSettings& s, Fn&& fn) {
     return fn(p);
 }
 
-/// The files of a simulated binary data set.
-struct SimulatedFiles {
-    std::string fasta, peaks, motif_sites;
+/// The data options of the binary-model programs (train_binary, stability).
+struct BinaryDataSettings {
+    std::string fasta, peaks, negatives, motif_sites;
+    Index length = 1000;
+    Index sim_positives = 1600;  ///< simulation size (no --fasta/--peaks)
+    Index sim_chromosome_length = 300000;
 };
 
-/// Simulates train_binary's no-argument data set into `dir` (4 chromosomes: chr1-2 train,
-/// chr3 valid, chr4 test; `positives` regions of `window` bases with 1-3 SPI1 sites each).
-inline SimulatedFiles simulate_binary_data(const std::string& dir, Index window, Index positives,
-                                           Index chromosome_length, std::uint64_t seed) {
+inline void add_binary_data_options(CLI::App& app, BinaryDataSettings& d) {
+    app.add_option("--fasta", d.fasta, "genome FASTA (plain or bgzipped; indexed on demand)");
+    app.add_option("--peaks", d.peaks, "positives: ENCODE narrowPeak (column 10 = summit offset)");
+    app.add_option("--negatives", d.negatives, "negatives BED (default: sampled from the genome away from peaks)");
+    app.add_option("--motif-sites", d.motif_sites, "BED of known motif sites (for motif AUPRC and motif share)");
+    app.add_option("--length", d.length, "input length (paper: 1000)")->capture_default_str();
+    app.add_option("--sim-positives", d.sim_positives, "simulation (no --fasta/--peaks): positive regions")
+        ->capture_default_str();
+    app.add_option("--sim-chrom-length", d.sim_chromosome_length, "simulation: length of each of 4 chromosomes")
+        ->capture_default_str();
+}
+
+/// Simulates the binary programs' no-argument data set into `dir` (4 chromosomes: chr1-2
+/// train, chr3 valid, chr4 test; d.sim_positives regions of d.length bases with 1-3 SPI1
+/// sites each) and points d and the hold-outs of r (unless given) at it.
+inline void simulate_binary_data(const std::string& dir, BinaryDataSettings& d, RunSettings& r, std::uint64_t seed) {
     ap::genomics::SimulationOptions so;
     so.chromosomes = 4;
-    so.chromosome_length = chromosome_length;
-    so.positives = positives;
-    so.window = window;
+    so.chromosome_length = d.sim_chromosome_length;
+    so.positives = d.sim_positives;
+    so.window = d.length;
     so.seed = seed;
     std::fprintf(stderr, "simulating a genome: 4 x %lld kb, %lld positives with 1-3 SPI1 sites each\n",
-                 static_cast<long long>(chromosome_length / 1000), static_cast<long long>(positives));
+                 static_cast<long long>(d.sim_chromosome_length / 1000), static_cast<long long>(d.sim_positives));
     ap::genomics::write_simulation(ap::genomics::simulate_genome(so), dir);
-    return {dir + "/genome.fa", dir + "/peaks.narrowPeak", dir + "/motif_sites.bed"};
+    d.fasta = dir + "/genome.fa";
+    d.peaks = dir + "/peaks.narrowPeak";
+    d.motif_sites = dir + "/motif_sites.bed";
+    if (r.valid_chroms.empty()) r.valid_chroms = {"chr3"};
+    if (r.test_chroms.empty()) r.test_chroms = {"chr4"};
 }
 
 /// Trains the binary model (train_binary's recipe: class-balanced BCE, Adam, balanced

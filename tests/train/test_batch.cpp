@@ -88,3 +88,34 @@ TEST(Batch, MoveTakesTheStorageAndLeavesAnEmptyBatch) {
     EXPECT_EQ(target.size(), 3);
     EXPECT_EQ(moved.capacity(), 0);  // NOLINT(bugprone-use-after-move)
 }
+
+namespace {
+/// A batcher of 2 rows whose epoch is 3 batches; batch k is filled with the value k.
+struct CountingBatcher {
+    Index calls = 0;
+    at::BatchShapes shapes_ = at::BatchShapes{{{5, 4}}, {1, 1}};
+    Index batch_size() const { return 2; }
+    Index batches_per_epoch() const { return 3; }
+    const at::BatchShapes& shapes() const { return shapes_; }
+    void next(at::Batch<float>& batch) {
+        if (batch.input_count() == 0) batch = at::Batch<float>(shapes_, 2);
+        fill(batch, static_cast<float>(calls++));
+    }
+};
+}  // namespace
+
+// An epoch of `steps` batches of the wrapped batcher, which continues across its own epochs.
+TEST(StepsPerEpoch, ReportsItsStepsAndForwardsEveryBatch) {
+    at::StepsPerEpoch<CountingBatcher> b(CountingBatcher{}, 7);
+    static_assert(at::is_batcher_v<at::StepsPerEpoch<CountingBatcher>, float>, "StepsPerEpoch is a batcher");
+    EXPECT_EQ(b.batches_per_epoch(), 7);
+    EXPECT_EQ(b.batch_size(), 2);
+    EXPECT_EQ(b.shapes(), CountingBatcher().shapes());
+    at::Batch<float> batch;
+    for (int k = 0; k < 7; ++k) {
+        b.next(batch);
+        EXPECT_EQ(batch.input(0).data[0], static_cast<float>(k));  // the wrapped batcher's k-th batch
+    }
+    EXPECT_EQ(b.batcher().calls, 7);
+    EXPECT_THROW(at::StepsPerEpoch<CountingBatcher>(CountingBatcher{}, 0), attrprior::invalid_argument);
+}

@@ -153,23 +153,22 @@ inline void stability_figure(const std::string& path, const StabilityFigureData&
         return out;
     };
     double y = 40;
+    const std::array<std::pair<study::Quartiles study::GroupStability::*, const char*>, 2> similarities{
+        {{&study::GroupStability::jaccard_quartiles, "continuous Jaccard"},
+         {&study::GroupStability::cosine_quartiles, "cosine similarity"}}};
     for (const auto& method : d.methods) {
-        band_plot(doc, {10, y, panel_w, panel_h}, d.fractions,
-                  band_series(method,
-                              [](const study::GroupStability& g) {
-                                  const auto& q = g.jaccard_quartiles;
-                                  return std::array<double, 3>{q.median, q.q1, q.q3};
-                              }),
-                  colors, method + ": continuous Jaccard across seeds", "training fraction",
-                  "Jaccard per base (median, IQR)");
-        band_plot(doc, {10 + panel_w, y, panel_w, panel_h}, d.fractions,
-                  band_series(method,
-                              [](const study::GroupStability& g) {
-                                  const auto& q = g.cosine_quartiles;
-                                  return std::array<double, 3>{q.median, q.q1, q.q3};
-                              }),
-                  colors, method + ": cosine similarity across seeds", "training fraction",
-                  "cosine (median, IQR)");
+        for (std::size_t k = 0; k < similarities.size(); ++k) {
+            const auto member = similarities[k].first;
+            const std::string name = similarities[k].second;
+            band_plot(doc, {10 + panel_w * static_cast<double>(k), y, panel_w, panel_h}, d.fractions,
+                      band_series(method,
+                                  [member](const study::GroupStability& g) {
+                                      const study::Quartiles& q = g.*member;
+                                      return std::array<double, 3>{q.median, q.q1, q.q3};
+                                  }),
+                      colors, method + ": " + name + " across seeds", "training fraction",
+                      (k == 0 ? "Jaccard per base" : "cosine") + std::string(" (median, IQR)"));
+        }
         y += panel_h;
     }
     auto metric_band = [&](const std::string& key) {

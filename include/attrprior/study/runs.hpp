@@ -179,7 +179,8 @@ struct StudySummary {
 /// Executes every run not yet finished under `out`: removes what an interrupted run left,
 /// calls train(run, dir, context) with dir = out/run.directory(), then writes DONE with
 /// run_settings(run, settings) (atomically). With jobs > 1 up to `jobs` runs go side by
-/// side on their own threads, each with max(1, cores / jobs) OpenMP threads; the first
+/// side on their own threads, each with max(1, T / jobs) OpenMP threads, T the caller's
+/// omp_get_max_threads() (one run at a time uses all T); the first
 /// exception stops new runs from starting and is rethrown once the running ones end. One
 /// line per finished run reports the study's progress on `log` (runs done / total, elapsed,
 /// ETA). train must write everything it keeps into dir before returning.
@@ -203,8 +204,9 @@ StudySummary run_study(const std::vector<StudyRun>& runs, const std::string& out
         std::fprintf(log, "study: %lld of %lld runs already finished in %s (kept)\n",
                      static_cast<long long>(summary.resumed), static_cast<long long>(summary.total), out.c_str());
 
-    const int cores = std::max(1, omp_get_num_procs());
-    const int threads_per_run = std::max(1, (jobs > 1 ? cores / jobs : omp_get_max_threads()));
+    // The threads the caller allows (omp_set_num_threads, OMP_NUM_THREADS; all cores by
+    // default), shared out among the runs that go side by side.
+    const int threads_per_run = std::max(1, omp_get_max_threads() / jobs);
     std::mutex mutex;  // guards the log, `failure` and the counters below
     std::exception_ptr failure;
     std::atomic<std::size_t> next{0};
