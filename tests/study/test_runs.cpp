@@ -51,10 +51,12 @@ TEST(StudyOptions, ValidateNamesTheOptionAtFault) {
     bad([](st::StudyOptions& x) { x.fractions = {0.5, 0}; }, "fraction");
     bad([](st::StudyOptions& x) { x.fractions = {1.2}; }, "(0, 1]");
     bad([](st::StudyOptions& x) { x.fractions = {0.5, 0.5}; }, "each fraction must appear once");
+    bad([](st::StudyOptions& x) { x.fractions = {0.1, 0.1000000001}; }, "to 6 significant digits");
     bad([](st::StudyOptions& x) { x.fractions.clear(); }, "fractions");
     bad([](st::StudyOptions& x) { x.priors.clear(); }, "priors");
     bad([](st::StudyOptions& x) { x.priors = {"none", "none"}; }, "must not repeat a prior");
     bad([](st::StudyOptions& x) { x.jobs = 0; }, "jobs");
+    bad([](st::StudyOptions& x) { x.priors = {"fourier", "../up"}; }, "prior name = '../up'");
 }
 
 TEST(StudyRuns, EveryCombinationOnceWithItsOwnDirectory) {

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -38,6 +39,14 @@
 #include "attrprior/report/progress.hpp"
 
 namespace attrprior::study {
+
+/// The shortest decimal that reads back as `f` (up to 6 significant digits): 0.1, 0.05, 1.
+inline std::string fraction_label(double f) {
+    std::ostringstream os;
+    os.precision(6);
+    os << f;
+    return os.str();
+}
 
 /// What a study compares (docs/stability.md, "The study").
 struct StudyOptions {
@@ -59,8 +68,14 @@ struct StudyOptions {
             require(std::isfinite(f) && f > 0.0 && f <= 1.0, where, "fraction", f, "must be in (0, 1]");
         require(std::set<std::string>(priors.begin(), priors.end()).size() == priors.size(), where, "priors",
                 join_names(), "must not repeat a prior");
-        require(std::set<double>(fractions.begin(), fractions.end()).size() == fractions.size(), where, "fractions",
-                fractions.size(), "values given; each fraction must appear once");
+        for (const auto& p : priors)  // names a directory: letters, digits, '_' and '-'
+            require(!p.empty() && std::all_of(p.begin(), p.end(),
+                                              [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; }),
+                    where, "prior name", "'" + p + "'", "must be letters, digits, '_' or '-'");
+        std::set<std::string> labels;  // run directories are named by the label (6 digits)
+        for (double f : fractions) labels.insert(fraction_label(f));
+        require(labels.size() == fractions.size(), where, "fractions", fractions.size(),
+                "values given; each fraction must appear once (to 6 significant digits)");
         require(std::set<std::uint64_t>(seeds.begin(), seeds.end()).size() == seeds.size(), where, "seeds",
                 seeds.size(), "values given; each seed must appear once");
     }
@@ -72,14 +87,6 @@ private:
         return s;
     }
 };
-
-/// The shortest decimal that reads back as `f` (up to 6 significant digits): 0.1, 0.05, 1.
-inline std::string fraction_label(double f) {
-    std::ostringstream os;
-    os.precision(6);
-    os << f;
-    return os.str();
-}
 
 /// One model of a study.
 struct StudyRun {
