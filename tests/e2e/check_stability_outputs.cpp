@@ -7,9 +7,13 @@
 //    regions of examples.bed in the same order, cosine and Jaccard in [-1, 1];
 //  - stability.json has one group per (prior, fraction, method), each with P examples and
 //    the seeds, median between the quartiles;
+//  - the first group's lines of stability.tsv are what study::group_stability computes from
+//    the saved attribution files, and a model compared with itself gives similarity 1;
 //  - stability.svg is there with every panel's title and one logo per prior and seed.
 // Prints what it checked; exits 1 with the first failure.
 #include <cmath>
+#include <cstdint>
+#include <map>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -19,6 +23,7 @@
 #include <attrprior/genomics.hpp>
 #include <attrprior/io/json.hpp>
 #include <attrprior/io/npy.hpp>
+#include <attrprior/study/stability.hpp>
 
 namespace ap = attrprior;
 namespace gx = attrprior::genomics;
@@ -98,6 +103,43 @@ int main(int argc, char** argv) {
                 if (!(v >= -1.0 - 1e-9 && v <= 1.0 + 1e-9))
                     return fail("stability.tsv line " + std::to_string(i + 2) + ": similarity " + r[static_cast<std::size_t>(c)] +
                                 " outside [-1, 1]");
+            }
+        }
+        // The first group again, from the saved attributions; and a model against itself.
+        {
+            std::vector<ap::io::NpyArray<float>> arrays;
+            std::vector<ap::ConstTensor3<float>> views;
+            std::vector<std::uint64_t> seed_values;
+            for (const auto& sd : seeds) {
+                const std::string run = dir + "/runs/" + priors[0] + "/fraction-" + fractions[0] + "/seed-" + sd;
+                arrays.push_back(ap::io::read_npy<float>(run + "/attributions." + methods[0] + ".npy"));
+                seed_values.push_back(std::stoull(sd));
+            }
+            for (const auto& a : arrays) views.emplace_back(a.data.data(), P, L, 4);
+            const auto g = ap::study::group_stability(priors[0], 1.0, methods[0], seed_values, views,
+                                                      std::vector<std::map<std::string, double>>(seeds.size()));
+            for (Index k = 0; k < P; ++k) {
+                const auto& r = rows[static_cast<std::size_t>(k)];
+                if (std::fabs(std::stod(r[5]) - g.cosine[static_cast<std::size_t>(k)]) > 1e-7 ||
+                    std::fabs(std::stod(r[6]) - g.jaccard[static_cast<std::size_t>(k)]) > 1e-7)
+                    return fail("stability.tsv example " + std::to_string(k) +
+                                " differs from the similarities of the saved attributions");
+            }
+            const auto self = ap::study::group_stability(priors[0], 1.0, methods[0], {1, 2}, {views[0], views[0]},
+                                                         {{}, {}});
+            for (Index k = 0; k < P; ++k) {
+                // Jaccard per base counts all-zero positions as 0 (docs/stability.md).
+                Index nonzero_positions = 0;
+                for (Index i = 0; i < L; ++i) {
+                    bool nonzero = false;
+                    for (Index c = 0; c < 4; ++c) nonzero = nonzero || views[0].slice(k)[i * 4 + c] != 0.f;
+                    nonzero_positions += nonzero;
+                }
+                if (nonzero_positions > 0 &&
+                    (std::fabs(self.cosine[static_cast<std::size_t>(k)] - 1.0) > 1e-9 ||
+                     std::fabs(self.jaccard[static_cast<std::size_t>(k)] - double(nonzero_positions) / double(L)) > 1e-9))
+                    return fail("a model compared with itself does not give similarity 1 at example " +
+                                std::to_string(k));
             }
         }
         // stability.json: one group per (prior, fraction, method).

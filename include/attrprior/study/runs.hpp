@@ -189,8 +189,9 @@ struct StudySummary {
 /// side on their own threads, each with max(1, T / jobs) OpenMP threads, T the caller's
 /// omp_get_max_threads() (one run at a time uses all T); the first
 /// exception stops new runs from starting and is rethrown once the running ones end. One
-/// line per finished run reports the study's progress on `log` (runs done / total, elapsed,
-/// ETA). train must write everything it keeps into dir before returning.
+/// line per finished run reports the study's progress on `log` (a bar of runs done /
+/// total, elapsed, ETA), above the next run's own progress bars. train must write
+/// everything it keeps into dir before returning.
 template <class Train>
 StudySummary run_study(const std::vector<StudyRun>& runs, const std::string& out, const io::Json& settings, int jobs,
                        Train&& train, std::FILE* log = stderr) {
@@ -223,8 +224,12 @@ StudySummary run_study(const std::vector<StudyRun>& runs, const std::string& out
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const Index done = summary.resumed + trained;
         const double eta = elapsed / static_cast<double>(trained) * static_cast<double>(todo.size() - trained);
+        constexpr int width = 20;
+        const auto filled = static_cast<int>(width * done / std::max<Index>(1, summary.total));
+        const std::string bar = std::string(static_cast<std::size_t>(filled), '#') +
+                                std::string(static_cast<std::size_t>(width - filled), '.');
         if (log != nullptr)
-            std::fprintf(log, "study: %lld/%lld runs done (%s in %.0f s), %s elapsed, ETA %s\n",
+            std::fprintf(log, "study [%s] %lld/%lld runs done (%s in %.0f s), %s elapsed, ETA %s\n", bar.c_str(),
                          static_cast<long long>(done), static_cast<long long>(summary.total), r.name().c_str(),
                          run_seconds, report::format_mmss(elapsed).c_str(), report::format_mmss(eta).c_str());
     };
