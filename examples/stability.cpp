@@ -291,7 +291,7 @@ int main(int argc, char** argv) {
     Settings s;
     CLI::App app{"The stability study (attrprior): train the binary model for every prior x training fraction x "
                  "seed and compare the seeds' attributions of the same test positives.\n"
-                 "Without arguments: simulate a data set; 3 seeds x 3 fractions (0.25, 0.5, 1) x {fourier, none}."};
+                 "Without arguments: simulate a data set; 3 seeds x 3 fractions (0.25, 0.5, 1) x {fourier, none}, 2 runs at a time."};
     examples::add_binary_data_options(app, s);
     examples::add_run_options(app, s, "positives (and negatives) per batch, each doubled by its reverse complement");
     app.remove_option(app.get_option("--prior"));
@@ -320,6 +320,7 @@ int main(int argc, char** argv) {
     if (simulate && app.count("--length") == 0) s.length = 300;
     if (simulate && app.count("--batch") == 0) s.batch = 32;
     if (simulate && app.count("--epochs") == 0) s.epochs = 6;
+    if (simulate && app.count("--jobs") == 0) s.study.jobs = 2;
     try {
         return run(s, simulate);
     } catch (const std::exception& e) {
