@@ -4,6 +4,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
 #include <htslib/bgzf.h>
 
 #include "../support/temp_files.hpp"
@@ -266,6 +269,34 @@ TEST(ReadNarrowPeak, GzipAndBgzip) {
     write_compressed(bgz, kNarrowPeak, "w");
     expect_narrowpeak(read_narrowpeak(gz));
     expect_narrowpeak(read_narrowpeak(bgz));
+}
+
+// docs/reliability.md, "Compressed files": a bgzip file cut at a block boundary is an
+// error, not a shorter file.
+TEST(ReadNarrowPeak, TruncatedBgzipIsAnError) {
+    std::string text;
+    for (int i = 0; i < 6000; ++i) {
+        text += "chr1\t" + std::to_string(100 * i) + "\t" + std::to_string(100 * i + 50) +
+                "\tpeak" + std::to_string(i) + "\t0\t.\t-1\t-1\t-1\t25\n";
+    }
+    const std::string whole = temp_path("whole.narrowPeak.gz");
+    write_compressed(whole, text, "w");
+    ASSERT_EQ(read_narrowpeak(whole).size(), 6000u);
+    const auto ends = attrprior::testing::bgzf_block_ends(whole);
+    ASSERT_GE(ends.size(), 3u);  // two data blocks or more, then the end-of-file block
+    ASSERT_EQ(ends.back(), std::filesystem::file_size(whole));
+    ASSERT_EQ(ends.back() - ends[ends.size() - 2], 28u);
+    // Without the end-of-file block, and cut after the first data block.
+    for (const std::uint64_t size : {ends[ends.size() - 2], ends[0]}) {
+        const std::string cut = temp_path("cut.narrowPeak.gz");
+        std::filesystem::copy_file(whole, cut, std::filesystem::copy_options::overwrite_existing);
+        std::filesystem::resize_file(cut, size);
+        const std::string msg = error_message<attrprior::io_error>([&] { (void)read_narrowpeak(cut); });
+        EXPECT_THAT(msg, HasSubstr(cut));
+        EXPECT_THAT(msg, HasSubstr("truncated: no BGZF end-of-file block"));
+        EXPECT_THAT(error_message<attrprior::io_error>([&] { (void)read_bed(cut); }),
+                    HasSubstr("truncated: no BGZF end-of-file block"));
+    }
 }
 
 TEST(ReadNarrowPeak, EmptyFileHasNoRecords) {

@@ -1,7 +1,9 @@
 // Genomic intervals: reading and writing BED and ENCODE narrowPeak files.
 //
 // Coordinates are 0-based and half-open, as in the files. Files may be plain text, gzip
-// or bgzip compressed (read through htslib's BGZF layer, which handles all three).
+// or bgzip compressed (read through htslib's BGZF layer, which handles all three). A bgzip
+// file without its end-of-file marker block (cut short) is an io_error; a plain gzip file
+// has no such marker and is read as it is (docs/reliability.md, "Compressed files").
 //
 // Line handling shared by both readers:
 //   - Blank lines, lines starting with '#', and "track" / "browser" header lines are
@@ -89,6 +91,16 @@ public:
             throw io_error(attrprior::detail::concat(
                 who, ": cannot open '", path, "': ",
                 err != 0 ? std::strerror(err) : "unreadable file"));
+        }
+        // A bgzip file cut short at a block boundary reads as a shorter, valid-looking file:
+        // its end-of-file marker block tells. Plain gzip has no such marker; a gzip file cut
+        // short fails while reading instead. docs/reliability.md, "Compressed files".
+        if (bgzf_compression(fp_) == 2 && bgzf_check_EOF(fp_) == 0) {
+            bgzf_close(fp_);
+            fp_ = nullptr;
+            throw io_error(attrprior::detail::concat(
+                who, ": '", path, "' is truncated: no BGZF end-of-file block (the bgzip file "
+                "was cut short; download or compress it again)"));
         }
     }
     TextLineReader(const TextLineReader&) = delete;
