@@ -398,6 +398,51 @@ TEST(FastaErrors, UnequalLineLengthsCannotBeIndexed) {
     EXPECT_THAT(error_message<attrprior::io_error>([&] { Fasta fa(path); }), HasSubstr("index"));
 }
 
+// docs/reliability.md, "FASTA records": htslib keeps one of two records of the same name,
+// drops empty records and skips stray bytes (reading the bases after them shifted).
+TEST(FastaErrors, DuplicateRecordName) {
+    const std::string path = temp_path("dup.fa");
+    write_text(path, ">a\nACGT\n>b\nTT\n>a first copy\nGGGG\n>c\nC\n");
+    const std::string msg = error_message<attrprior::io_error>([&] { Fasta fa(path); });
+    EXPECT_THAT(msg, HasSubstr(path + "':5: duplicate record name 'a' (first at line 1)"));
+    EXPECT_FALSE(exists(path + ".fai"));
+}
+
+TEST(FastaErrors, EmptyRecord) {
+    const std::string path = temp_path("empty_record.fa");
+    write_text(path, ">a\n>b\nACGT\n");
+    const std::string msg = error_message<attrprior::io_error>([&] { Fasta fa(path); });
+    EXPECT_THAT(msg, HasSubstr(path + "':1: record 'a' is empty"));
+    EXPECT_FALSE(exists(path + ".fai"));
+}
+
+TEST(FastaErrors, StrayByteInASequenceLine) {
+    const std::string path = temp_path("stray.fa");
+    // Line 5 has as many bytes as the others but one base fewer: htslib indexes it.
+    write_text(path, ">b\nTTTT\n>a\nACGT\nAC\xC3G\nACGT\nAC\n>c\nGGGG\n");
+    std::string msg = error_message<attrprior::io_error>([&] { Fasta fa(path); });
+    EXPECT_THAT(msg, HasSubstr(path + "':5: byte 0xC3 in a sequence line of record 'a' near base 6"));
+    EXPECT_FALSE(exists(path + ".fai"));
+    write_text(path, ">a\nACGT\nACGT\nA G\n>b\nTTTT\n");
+    msg = error_message<attrprior::io_error>([&] { Fasta fa(path); });
+    EXPECT_THAT(msg, HasSubstr(path + "':4: byte 0x20 in a sequence line of record 'a' near base 9"));
+}
+
+TEST(Fasta, IupacCodesAreCountedByTheScan) {
+    const std::string path = temp_path("iupac.fa");
+    write_text(path, ">a\nACRYGT\nNNnk\n>b\nAC-G*\n");
+    const Fasta fa(path);
+    ASSERT_NE(fa.scan(), nullptr);
+    EXPECT_EQ(fa.scan()->records, 2);
+    EXPECT_EQ(fa.scan()->bases, 15);
+    EXPECT_EQ(fa.scan()->n_bases, 3);
+    EXPECT_EQ(fa.scan()->other_codes, 5);  // R, Y, k, -, *
+    EXPECT_EQ(fa.fetch("a", 0, 6), "ACRYGT");  // stored as is; one_hot encodes R and Y as N
+    const Fasta again(path);                    // existing index: no scan
+    EXPECT_EQ(again.scan(), nullptr);
+    EXPECT_EQ(attrprior::genomics::scan_fasta(path).other_codes, 5);
+}
+
 TEST(FastaErrors, UnknownChromosome) {
     const std::string path = temp_path("genome.fa");
     write_text(path, small_genome().text(10));

@@ -28,6 +28,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -284,6 +285,100 @@ inline int probe_fasta(const std::string& path) {
 
 }  // namespace detail
 
+/// What scan_fasta found in a FASTA file: its records, bases, and bases that one_hot
+/// encodes as N (all-zero rows): N itself, the other IUPAC codes (R, Y, K, M, S, W, B, D, H,
+/// V) and any other letter, and the gap symbols '-', '*' and '.'. docs/data.md §1 and
+/// docs/reliability.md, "FASTA records".
+struct FastaScan {
+    Index records = 0;
+    Index bases = 0;
+    Index n_bases = 0;      ///< N or n
+    Index other_codes = 0;  ///< letters other than A, C, G, T, N (IUPAC codes), and - * .
+};
+
+/// Reads the whole of a FASTA file (plain or bgzip) and checks what htslib's faidx does not:
+/// every record has a name that no earlier record has, and at least one base; every byte of a
+/// sequence line (before its line end) is a letter or one of '-', '*', '.'. A byte outside
+/// that set (a space, a digit, a control or non-ASCII byte) would make faidx read shifted
+/// bases. Throws io_error naming the file, the line, and the record and base position
+/// (duplicate: both lines). Fasta runs it whenever it builds the index.
+inline FastaScan scan_fasta(const std::string& path) {
+    using attrprior::detail::concat;
+    detail::probe_fasta(path);
+    BGZF* fp = bgzf_open(path.c_str(), "r");
+    if (fp == nullptr) throw io_error(concat("scan_fasta: cannot open '", path, "'"));
+    struct Closer {
+        BGZF* fp;
+        kstring_t line = KS_INITIALIZE;
+        ~Closer() {
+            ks_free(&line);
+            bgzf_close(fp);
+        }
+    } file{fp};
+    FastaScan scan;
+    std::unordered_map<std::string, Index> seen;  // name -> header line
+    std::string name;
+    Index header_line = 0, line_number = 0, record_bases = 0;
+    const auto end_record = [&]() {
+        if (line_number > 0 && header_line > 0 && record_bases == 0) {
+            throw io_error(concat("Fasta: '", path, "':", header_line, ": record '", name,
+                                  "' is empty (a header without sequence lines)"));
+        }
+    };
+    while (true) {
+        const int got = bgzf_getline(fp, '\n', &file.line);
+        if (got < -1) throw io_error(concat("Fasta: cannot read '", path, "' (line ", line_number + 1, ")"));
+        if (got == -1) break;
+        ++line_number;
+        std::size_t n = file.line.l;
+        const char* text = file.line.s != nullptr ? file.line.s : "";
+        if (n > 0 && text[n - 1] == '\r') --n;
+        if (n > 0 && text[0] == '>') {
+            end_record();
+            std::size_t e = 1;
+            while (e < n && std::isspace(static_cast<unsigned char>(text[e])) == 0) ++e;
+            name.assign(text + 1, e - 1);
+            if (name.empty()) {
+                throw io_error(concat("Fasta: '", path, "':", line_number,
+                                      ": a header without a name ('>' followed by a space or the line end)"));
+            }
+            const auto [it, fresh] = seen.emplace(name, line_number);
+            if (!fresh) {
+                throw io_error(concat("Fasta: '", path, "':", line_number, ": duplicate record name '", name,
+                                      "' (first at line ", it->second,
+                                      "); htslib would keep only one of them"));
+            }
+            header_line = line_number;
+            record_bases = 0;
+            ++scan.records;
+            continue;
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            const unsigned char c = static_cast<unsigned char>(text[i]);
+            const bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+            if (!letter && c != '-' && c != '*' && c != '.') {
+                char code[8];
+                std::snprintf(code, sizeof(code), "0x%02X", static_cast<unsigned>(c));
+                throw io_error(concat("Fasta: '", path, "':", line_number, ": byte ", code,
+                                      (c >= 0x21 && c < 0x7F) ? concat(" ('", static_cast<char>(c), "')") : "",
+                                      " in a sequence line of record '", name, "' near base ",
+                                      record_bases + static_cast<Index>(i),
+                                      " is not a sequence character (a letter, '-', '*' or '.'); htslib's "
+                                      "index would read the bases after it shifted"));
+            }
+            switch (c) {
+                case 'A': case 'C': case 'G': case 'T': case 'a': case 'c': case 'g': case 't': break;
+                case 'N': case 'n': ++scan.n_bases; break;
+                default: ++scan.other_codes; break;
+            }
+        }
+        record_bases += static_cast<Index>(n);
+        scan.bases += static_cast<Index>(n);
+    }
+    end_record();
+    return scan;
+}
+
 /// A FASTA file opened for random access (RAII owner of an htslib faidx handle).
 /// Move-only; a moved-from Fasta throws invalid_argument from every accessor.
 class Fasta {
@@ -305,6 +400,9 @@ public:
                              (compression == 2 && detail::fasta_index_outdated(path, gzi)) ||
                              !detail::fasta_index_mismatch(path, compression).empty();
         if (rebuild) {
+            // docs/reliability.md, "FASTA records": duplicate names, empty records and stray
+            // bytes are errors before any index is written.
+            state_->scan = scan_fasta(path);
             if (fai_build3(path.c_str(), nullptr, nullptr) != 0) {
                 throw io_error(attrprior::detail::concat(
                     "Fasta: cannot build the index of '", path, "' (", fai,
@@ -356,6 +454,14 @@ public:
 
     /// Path the Fasta was opened with.
     const std::string& path() const { return state().path; }
+
+    /// What scan_fasta found when this Fasta built the index (base counts, among them the
+    /// IUPAC codes other than N that one_hot encodes as N); nullptr when an existing index
+    /// was used (call scan_fasta(path()) for the counts then).
+    const FastaScan* scan() const {
+        const State& s = state();
+        return s.scan.records > 0 ? &s.scan : nullptr;
+    }
 
     /// Sequence names in file order.
     const std::vector<std::string>& chromosomes() const { return state().names; }
@@ -410,6 +516,7 @@ private:
         mutable std::mutex mutex;
         std::vector<std::string> names;
         std::unordered_map<std::string, Index> lengths;
+        FastaScan scan;  // records == 0: the index was not built here
 
         State() = default;
         State(const State&) = delete;
