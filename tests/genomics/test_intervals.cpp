@@ -452,3 +452,31 @@ TEST(SiteMasks, MarksCoveredPositionsOfEachWindow) {
     sites[0].end = 90;
     EXPECT_THROW(ag::site_masks(windows, 10, sites), ap::invalid_argument);
 }
+
+// docs/reliability.md, "Motif sites": sites off the genome are counted, not dropped silently.
+TEST(SitesOnGenome, CountsAndReportsSitesOffTheGenome) {
+    const std::vector<std::pair<std::string, Index>> genome = {{"chr1", 100}, {"chr2", 50}};
+    const std::vector<Interval> sites = {{"chr1", 10, 20, "a", 0.0, 15},
+                                         {"chrUn", 0, 5, "b", 0.0, 2},
+                                         {"chr2", 40, 60, "c", 0.0, 50},
+                                         {"chr2", 0, 10, "d", 0.0, 5}};
+    ReadReport report;
+    const auto kept = ag::sites_on_genome(sites, genome, &report, "sites.bed");
+    ASSERT_EQ(kept.size(), 2u);
+    EXPECT_EQ(kept[0].name, "a");
+    EXPECT_EQ(kept[1].name, "d");
+    EXPECT_EQ(report.skipped, 2);
+    ASSERT_EQ(report.messages.size(), 2u);
+    EXPECT_EQ(report.messages[0], "sites.bed: site 1 (chrUn:0-5): chromosome 'chrUn' is not in the genome");
+    EXPECT_EQ(report.messages[1], "sites.bed: site 2 (chr2:40-60): ends past the chromosome end 50");
+    EXPECT_TRUE(ag::sites_on_genome({}, genome).empty());
+}
+
+TEST(SitesOnGenome, NoSiteOnTheGenomeIsAnError) {
+    const std::vector<std::pair<std::string, Index>> genome = {{"chr1", 100}};
+    const std::vector<Interval> sites = {{"1", 10, 20, "", 0.0, 15}, {"2", 0, 5, "", 0.0, 2}};
+    const std::string msg =
+        error_message<ap::io_error>([&] { (void)ag::sites_on_genome(sites, genome, nullptr, "sites.bed"); });
+    EXPECT_THAT(msg, HasSubstr("sites.bed: none of the 2 sites lies on the genome (2 on chromosomes it does not "
+                               "have, e.g. '1'"));
+}

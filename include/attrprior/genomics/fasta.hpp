@@ -2,9 +2,13 @@
 //
 // A Fasta opens a plain or bgzip-compressed FASTA file. Random access needs the faidx
 // index (<file>.fai) and, for a bgzipped file, the BGZF block index (<file>.gzi). When
-// an index is missing, or older than the FASTA file, both are (re)built next to the
-// FASTA file on construction, which needs write access to its directory. A FASTA
-// compressed with plain gzip cannot be indexed: recompress it with `bgzip`.
+// an index is missing, older than the FASTA file, or does not match it (its first or last
+// record is not where the file has it, or the .fai is cut short), both are (re)built next
+// to the FASTA file on construction, which needs write access to its directory; the whole
+// file is then scanned first (scan_fasta: duplicate names, empty records, stray bytes are
+// errors). A FASTA compressed with plain gzip cannot be indexed: recompress it with
+// `bgzip`; a bgzip file without its end-of-file block is truncated (an error).
+// docs/reliability.md, "Indexes", "Compressed files" and "FASTA records".
 //
 // Coordinates are 0-based and half-open: fetch("chr1", 0, 10) returns the first ten
 // bases of chr1. fetch returns the bases as stored (case is kept; soft-masked repeats
@@ -384,10 +388,12 @@ inline FastaScan scan_fasta(const std::string& path) {
 class Fasta {
 public:
     /// Opens `path` (plain or bgzip-compressed FASTA), building <path>.fai (and
-    /// <path>.gzi when bgzipped) if missing or older than the FASTA file.
+    /// <path>.gzi when bgzipped) if missing, older than the FASTA file or not matching it
+    /// (after scan_fasta has checked the whole file).
     /// Throws io_error naming the file if it is missing, unreadable, not a FASTA file,
-    /// compressed with plain gzip, or cannot be indexed (e.g. unequal line lengths
-    /// within a sequence, or an unwritable directory).
+    /// compressed with plain gzip, truncated (bgzip without its end-of-file block), has
+    /// duplicate names, empty records or stray bytes (scan_fasta), or cannot be indexed
+    /// (e.g. unequal line lengths within a sequence, or an unwritable directory).
     explicit Fasta(const std::string& path) : state_(std::make_unique<State>()) {
         state_->path = path;
         const int compression = detail::probe_fasta(path);
