@@ -252,11 +252,13 @@ inline int probe_fasta(const std::string& path) {
     // A bgzip file cut short (at any block boundary) loses its end-of-file marker block;
     // htslib would read it as a shorter genome. docs/reliability.md, "Compressed files".
     const int eof = compression == 2 ? bgzf_check_EOF(fp) : 1;
-    if (eof == 0) {
+    if (eof <= 0) {
         bgzf_close(fp);
         throw io_error(attrprior::detail::concat(
-            "Fasta: '", path, "' is truncated: no BGZF end-of-file block (the bgzip file was "
-            "cut short; download or compress it again)"));
+            "Fasta: '", path, "' ",
+            eof == 0 ? "is truncated: no BGZF end-of-file block (the bgzip file was cut short; "
+                       "download or compress it again)"
+                     : "cannot be read: its BGZF end-of-file block cannot be checked (read error)"));
     }
     kstring_t line = KS_INITIALIZE;
     const int got = bgzf_getline(fp, '\n', &line);

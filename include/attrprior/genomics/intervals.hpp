@@ -95,12 +95,16 @@ public:
         // A bgzip file cut short at a block boundary reads as a shorter, valid-looking file:
         // its end-of-file marker block tells. Plain gzip has no such marker; a gzip file cut
         // short fails while reading instead. docs/reliability.md, "Compressed files".
-        if (bgzf_compression(fp_) == 2 && bgzf_check_EOF(fp_) == 0) {
+        const int eof = bgzf_compression(fp_) == 2 ? bgzf_check_EOF(fp_) : 1;
+        if (eof <= 0) {
             bgzf_close(fp_);
             fp_ = nullptr;
             throw io_error(attrprior::detail::concat(
-                who, ": '", path, "' is truncated: no BGZF end-of-file block (the bgzip file "
-                "was cut short; download or compress it again)"));
+                who, ": '", path, "' ",
+                eof == 0 ? "is truncated: no BGZF end-of-file block (the bgzip file was cut "
+                           "short; download or compress it again)"
+                         : "cannot be read: its BGZF end-of-file block cannot be checked (read "
+                           "error)"));
         }
     }
     TextLineReader(const TextLineReader&) = delete;
