@@ -329,7 +329,8 @@ TEST(BigWig, FileWithoutDataIndexReadsAsZeros) {
     EXPECT_EQ(d, std::vector<double>(4, 0.0));
 }
 
-TEST(BigWig, NaNValuesInTheFileReadAsZero) {
+// docs/reliability.md, "Signal tracks": NaN is an error, not 0.
+TEST(BigWig, NaNValuesInTheFileAreAnError) {
     // BigWigWriter refuses NaN, so write such a file with libBigWig directly (other tools do
     // store NaN).
     const std::string path = temp_path("nan.bw");
@@ -343,13 +344,17 @@ TEST(BigWig, NaNValuesInTheFileReadAsZero) {
     bwClose(out);
 
     const BigWigReader bw(path);
-    std::vector<float> expected(20, 0.0f);
-    expected[2] = expected[3] = 1.0f;
-    for (int i = 10; i < 20; ++i) expected[static_cast<std::size_t>(i)] = -2.0f;
-    EXPECT_EQ(bw.read("chr1", 0, 20), expected);
+    std::string msg = error_message<attrprior::numeric_error>([&] { (void)bw.read("chr1", 0, 20); });
+    EXPECT_THAT(msg, HasSubstr(path));
+    EXPECT_THAT(msg, HasSubstr("NaN at chr1:5 (chromosome 'chr1', position 5"));
     std::vector<double> d(3, 5.0);
-    bw.read("chr1", 5, 8, d.data());
-    EXPECT_EQ(d, std::vector<double>(3, 0.0));
+    msg = error_message<attrprior::numeric_error>([&] { bw.read("chr1", 6, 9, d.data()); });
+    EXPECT_THAT(msg, HasSubstr("NaN at chr1:6"));
+    // Windows without the NaN interval read as before.
+    std::vector<float> expected(5, 0.0f);
+    expected[2] = expected[3] = 1.0f;
+    EXPECT_EQ(bw.read("chr1", 0, 5), expected);
+    EXPECT_EQ(bw.read("chr1", 8, 12), (std::vector<float>{0.0f, 0.0f, -2.0f, -2.0f}));
 }
 
 TEST(BigWig, DestructorFinishesTheFile) {

@@ -210,6 +210,75 @@ TEST(Fasta, OutdatedIndexIsRebuilt) {
     EXPECT_EQ(second.fetch("new", 2, 8), "CCCCCC");
 }
 
+// docs/reliability.md, "Indexes": an index newer than the FASTA is still checked.
+TEST(Fasta, ReplacedFastaWithNewerOldIndexIsRebuilt) {
+    const std::string path = temp_path("genome.fa");
+    write_text(path, ">chr1\nAAAAAAAAAA\nAAAAAAAAAA\n>chr2\nCCCC\n");
+    { const Fasta first(path); }
+    const std::string old_fai = attrprior::testing::read_file(path + ".fai");
+    // Same names, other layout: with the old index chr2 would read from the wrong bytes.
+    write_text(path, ">chr1\nGGGG\n>chr2\nTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTT\n");
+    write_text(path + ".fai", old_fai);
+    std::filesystem::last_write_time(
+        path + ".fai", std::filesystem::last_write_time(path) + std::chrono::seconds(5));
+    const Fasta second(path);
+    EXPECT_EQ(second.length("chr1"), 4);
+    EXPECT_EQ(second.fetch("chr1", 0, 4), "GGGG");
+    EXPECT_EQ(second.length("chr2"), 32);
+    EXPECT_EQ(second.fetch("chr2", 0, 32), std::string(32, 'T'));
+    EXPECT_NE(attrprior::testing::read_file(path + ".fai"), old_fai);
+}
+
+TEST(Fasta, ReplacedFastaOfTheSameSizeIsRebuilt) {
+    // Same total size and same last-record end: only the record layout differs.
+    const std::string path = temp_path("genome.fa");
+    write_text(path, ">a\nACGTACGT\n>b\nTTTT\n");
+    { const Fasta first(path); }
+    const std::string old_fai = attrprior::testing::read_file(path + ".fai");
+    write_text(path, ">a\nACGTAC\n>bb\nTTTTT\n");
+    write_text(path + ".fai", old_fai);
+    std::filesystem::last_write_time(
+        path + ".fai", std::filesystem::last_write_time(path) + std::chrono::seconds(5));
+    const Fasta second(path);
+    EXPECT_EQ(second.chromosomes(), (std::vector<std::string>{"a", "bb"}));
+    EXPECT_EQ(second.fetch("bb", 0, 5), "TTTTT");
+}
+
+TEST(Fasta, TruncatedFaiIsRebuilt) {
+    const std::string path = temp_path("genome.fa");
+    const Genome g = small_genome();
+    write_text(path, g.text(10));
+    { const Fasta first(path); }
+    const std::string fai = attrprior::testing::read_file(path + ".fai");
+    for (const std::size_t cut : {fai.size() - 1, fai.size() - 4, fai.find('\n') + 3}) {
+        write_text(path + ".fai", fai.substr(0, cut));
+        std::filesystem::last_write_time(
+            path + ".fai", std::filesystem::last_write_time(path) + std::chrono::seconds(5));
+        const Fasta again(path);
+        expect_matches(again, g);
+        EXPECT_EQ(attrprior::testing::read_file(path + ".fai"), fai) << "cut at " << cut;
+    }
+}
+
+TEST(Fasta, BgzippedReplacedWithNewerOldIndexesIsRebuilt) {
+    const std::string path = temp_path("genome.fa.gz");
+    write_compressed(path, ">x\nAAAAAAAA\nAAAA\n", "w");
+    { const Fasta first(path); }
+    const std::string old_fai = attrprior::testing::read_file(path + ".fai");
+    const std::string old_gzi = attrprior::testing::read_file(path + ".gzi");
+    write_compressed(path, ">x\nCC\n>y\nGGGGGGGGGGGGGGGG\n", "w");
+    write_text(path + ".fai", old_fai);
+    write_text(path + ".gzi", old_gzi);
+    for (const char* suffix : {".fai", ".gzi"}) {
+        std::filesystem::last_write_time(
+            path + suffix, std::filesystem::last_write_time(path) + std::chrono::seconds(5));
+    }
+    const Fasta second(path);
+    EXPECT_EQ(second.chromosomes(), (std::vector<std::string>{"x", "y"}));
+    EXPECT_EQ(second.fetch("x", 0, 2), "CC");
+    EXPECT_EQ(second.fetch("y", 0, 16), std::string(16, 'G'));
+}
+
 TEST(Fasta, MoveOnly) {
     static_assert(!std::is_copy_constructible_v<Fasta>);
     static_assert(!std::is_copy_assignable_v<Fasta>);
@@ -296,6 +365,28 @@ TEST(FastaErrors, PlainGzipExplainsBgzip) {
     EXPECT_THAT(msg, HasSubstr("compress with bgzip"));
 }
 
+// docs/reliability.md, "Compressed files".
+TEST(FastaErrors, TruncatedBgzipIsAnError) {
+    std::mt19937 rng(5);
+    Genome g;
+    g.names = {"a", "b"};
+    g.seqs = {random_sequence(rng, 150000), random_sequence(rng, 1000)};
+    const std::string whole = temp_path("whole.fa.gz");
+    write_compressed(whole, g.text(60), "w");
+    const auto ends = attrprior::testing::bgzf_block_ends(whole);
+    ASSERT_GE(ends.size(), 3u);
+    ASSERT_EQ(ends.back() - ends[ends.size() - 2], 28u);
+    for (const std::uint64_t size : {ends[ends.size() - 2], ends[1]}) {
+        const std::string cut = temp_path("cut.fa.gz");
+        std::filesystem::copy_file(whole, cut, std::filesystem::copy_options::overwrite_existing);
+        std::filesystem::resize_file(cut, size);
+        const std::string msg = error_message<attrprior::io_error>([&] { Fasta fa(cut); });
+        EXPECT_THAT(msg, HasSubstr(cut));
+        EXPECT_THAT(msg, HasSubstr("truncated: no BGZF end-of-file block"));
+        EXPECT_FALSE(exists(cut + ".fai"));
+    }
+}
+
 TEST(FastaErrors, UnequalLineLengthsCannotBeIndexed) {
     const std::string path = temp_path("ragged.fa");
     write_text(path, ">chr1\nACGT\nAC\nACGT\n");
@@ -305,6 +396,51 @@ TEST(FastaErrors, UnequalLineLengthsCannotBeIndexed) {
     EXPECT_FALSE(exists(path + ".fai"));  // no partial index left behind
     // A second attempt fails the same way (it does not pick up a broken index).
     EXPECT_THAT(error_message<attrprior::io_error>([&] { Fasta fa(path); }), HasSubstr("index"));
+}
+
+// docs/reliability.md, "FASTA records": htslib keeps one of two records of the same name,
+// drops empty records and skips stray bytes (reading the bases after them shifted).
+TEST(FastaErrors, DuplicateRecordName) {
+    const std::string path = temp_path("dup.fa");
+    write_text(path, ">a\nACGT\n>b\nTT\n>a first copy\nGGGG\n>c\nC\n");
+    const std::string msg = error_message<attrprior::io_error>([&] { Fasta fa(path); });
+    EXPECT_THAT(msg, HasSubstr(path + "':5: duplicate record name 'a' (first at line 1)"));
+    EXPECT_FALSE(exists(path + ".fai"));
+}
+
+TEST(FastaErrors, EmptyRecord) {
+    const std::string path = temp_path("empty_record.fa");
+    write_text(path, ">a\n>b\nACGT\n");
+    const std::string msg = error_message<attrprior::io_error>([&] { Fasta fa(path); });
+    EXPECT_THAT(msg, HasSubstr(path + "':1: record 'a' is empty"));
+    EXPECT_FALSE(exists(path + ".fai"));
+}
+
+TEST(FastaErrors, StrayByteInASequenceLine) {
+    const std::string path = temp_path("stray.fa");
+    // Line 5 has as many bytes as the others but one base fewer: htslib indexes it.
+    write_text(path, ">b\nTTTT\n>a\nACGT\nAC\xC3G\nACGT\nAC\n>c\nGGGG\n");
+    std::string msg = error_message<attrprior::io_error>([&] { Fasta fa(path); });
+    EXPECT_THAT(msg, HasSubstr(path + "':5: byte 0xC3 in a sequence line of record 'a' near base 6"));
+    EXPECT_FALSE(exists(path + ".fai"));
+    write_text(path, ">a\nACGT\nACGT\nA G\n>b\nTTTT\n");
+    msg = error_message<attrprior::io_error>([&] { Fasta fa(path); });
+    EXPECT_THAT(msg, HasSubstr(path + "':4: byte 0x20 in a sequence line of record 'a' near base 9"));
+}
+
+TEST(Fasta, IupacCodesAreCountedByTheScan) {
+    const std::string path = temp_path("iupac.fa");
+    write_text(path, ">a\nACRYGT\nNNnk\n>b\nAC-G*\n");
+    const Fasta fa(path);
+    ASSERT_NE(fa.scan(), nullptr);
+    EXPECT_EQ(fa.scan()->records, 2);
+    EXPECT_EQ(fa.scan()->bases, 15);
+    EXPECT_EQ(fa.scan()->n_bases, 3);
+    EXPECT_EQ(fa.scan()->other_codes, 5);  // R, Y, k, -, *
+    EXPECT_EQ(fa.fetch("a", 0, 6), "ACRYGT");  // stored as is; one_hot encodes R and Y as N
+    const Fasta again(path);                    // existing index: no scan
+    EXPECT_EQ(again.scan(), nullptr);
+    EXPECT_EQ(attrprior::genomics::scan_fasta(path).other_codes, 5);
 }
 
 TEST(FastaErrors, UnknownChromosome) {

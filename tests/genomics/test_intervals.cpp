@@ -4,6 +4,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
 #include <htslib/bgzf.h>
 
 #include "../support/temp_files.hpp"
@@ -268,6 +271,34 @@ TEST(ReadNarrowPeak, GzipAndBgzip) {
     expect_narrowpeak(read_narrowpeak(bgz));
 }
 
+// docs/reliability.md, "Compressed files": a bgzip file cut at a block boundary is an
+// error, not a shorter file.
+TEST(ReadNarrowPeak, TruncatedBgzipIsAnError) {
+    std::string text;
+    for (int i = 0; i < 6000; ++i) {
+        text += "chr1\t" + std::to_string(100 * i) + "\t" + std::to_string(100 * i + 50) +
+                "\tpeak" + std::to_string(i) + "\t0\t.\t-1\t-1\t-1\t25\n";
+    }
+    const std::string whole = temp_path("whole.narrowPeak.gz");
+    write_compressed(whole, text, "w");
+    ASSERT_EQ(read_narrowpeak(whole).size(), 6000u);
+    const auto ends = attrprior::testing::bgzf_block_ends(whole);
+    ASSERT_GE(ends.size(), 3u);  // two data blocks or more, then the end-of-file block
+    ASSERT_EQ(ends.back(), std::filesystem::file_size(whole));
+    ASSERT_EQ(ends.back() - ends[ends.size() - 2], 28u);
+    // Without the end-of-file block, and cut after the first data block.
+    for (const std::uint64_t size : {ends[ends.size() - 2], ends[0]}) {
+        const std::string cut = temp_path("cut.narrowPeak.gz");
+        std::filesystem::copy_file(whole, cut, std::filesystem::copy_options::overwrite_existing);
+        std::filesystem::resize_file(cut, size);
+        const std::string msg = error_message<attrprior::io_error>([&] { (void)read_narrowpeak(cut); });
+        EXPECT_THAT(msg, HasSubstr(cut));
+        EXPECT_THAT(msg, HasSubstr("truncated: no BGZF end-of-file block"));
+        EXPECT_THAT(error_message<attrprior::io_error>([&] { (void)read_bed(cut); }),
+                    HasSubstr("truncated: no BGZF end-of-file block"));
+    }
+}
+
 TEST(ReadNarrowPeak, EmptyFileHasNoRecords) {
     const std::string path = temp_path("empty.narrowPeak");
     write_text(path, "# nothing\n");
@@ -420,4 +451,32 @@ TEST(SiteMasks, MarksCoveredPositionsOfEachWindow) {
     EXPECT_EQ(m[2], std::vector<char>(10, 0));
     sites[0].end = 90;
     EXPECT_THROW(ag::site_masks(windows, 10, sites), ap::invalid_argument);
+}
+
+// docs/reliability.md, "Motif sites": sites off the genome are counted, not dropped silently.
+TEST(SitesOnGenome, CountsAndReportsSitesOffTheGenome) {
+    const std::vector<std::pair<std::string, Index>> genome = {{"chr1", 100}, {"chr2", 50}};
+    const std::vector<Interval> sites = {{"chr1", 10, 20, "a", 0.0, 15},
+                                         {"chrUn", 0, 5, "b", 0.0, 2},
+                                         {"chr2", 40, 60, "c", 0.0, 50},
+                                         {"chr2", 0, 10, "d", 0.0, 5}};
+    ReadReport report;
+    const auto kept = ag::sites_on_genome(sites, genome, &report, "sites.bed");
+    ASSERT_EQ(kept.size(), 2u);
+    EXPECT_EQ(kept[0].name, "a");
+    EXPECT_EQ(kept[1].name, "d");
+    EXPECT_EQ(report.skipped, 2);
+    ASSERT_EQ(report.messages.size(), 2u);
+    EXPECT_EQ(report.messages[0], "sites.bed: site 1 (chrUn:0-5): chromosome 'chrUn' is not in the genome");
+    EXPECT_EQ(report.messages[1], "sites.bed: site 2 (chr2:40-60): ends past the chromosome end 50");
+    EXPECT_TRUE(ag::sites_on_genome({}, genome).empty());
+}
+
+TEST(SitesOnGenome, NoSiteOnTheGenomeIsAnError) {
+    const std::vector<std::pair<std::string, Index>> genome = {{"chr1", 100}};
+    const std::vector<Interval> sites = {{"1", 10, 20, "", 0.0, 15}, {"2", 0, 5, "", 0.0, 2}};
+    const std::string msg =
+        error_message<ap::io_error>([&] { (void)ag::sites_on_genome(sites, genome, nullptr, "sites.bed"); });
+    EXPECT_THAT(msg, HasSubstr("sites.bed: none of the 2 sites lies on the genome (2 on chromosomes it does not "
+                               "have, e.g. '1'"));
 }

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -45,6 +46,27 @@ inline void write_compressed(const std::string& path, const std::string& text, c
     const int closed = bgzf_close(fp);
     ASSERT_EQ(written, static_cast<ssize_t>(text.size()));
     ASSERT_EQ(closed, 0);
+}
+
+/// Byte offsets at which the BGZF blocks of a bgzip file end, in order (the last is the
+/// file size when the file ends with a whole block, normally the 28-byte end-of-file block).
+inline std::vector<std::uint64_t> bgzf_block_ends(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    EXPECT_TRUE(in.good()) << "cannot open " << path;
+    std::vector<std::uint64_t> ends;
+    std::uint64_t at = 0;
+    unsigned char header[18];
+    while (in.read(reinterpret_cast<char*>(header), sizeof(header))) {
+        // BGZF: gzip header with an extra field "BC" whose 2-byte value is the block size - 1.
+        EXPECT_TRUE(header[0] == 31 && header[1] == 139 && header[12] == 'B' && header[13] == 'C')
+            << path << " is not bgzip at byte " << at;
+        const std::uint64_t size = (static_cast<std::uint64_t>(header[16]) |
+                                    (static_cast<std::uint64_t>(header[17]) << 8)) + 1;
+        at += size;
+        ends.push_back(at);
+        in.seekg(static_cast<std::streamoff>(at));
+    }
+    return ends;
 }
 
 /// The whole content of a file ("" and a test failure if it cannot be opened).

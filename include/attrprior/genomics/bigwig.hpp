@@ -4,8 +4,10 @@
 //
 // Coordinates are 0-based and half-open, as everywhere in attrprior. A bigWig stores 32-bit
 // float values for intervals of bases; bases covered by no interval have no value. Reads
-// return 0 for those bases, and also for intervals whose stored value is NaN, so a window
-// always comes back dense. The writer mirrors this: it stores nothing for zeros, and one
+// return 0 for those bases, so a window always comes back dense. A stored NaN is a
+// numeric_error naming the file, chromosome and position (docs/reliability.md, "Signal
+// tracks"); infinite values are returned as stored (consumers such as ProfileDataset
+// reject them). The writer mirrors this: it stores nothing for zeros, and one
 // interval per run of equal values.
 //
 // libBigWig (0.4.7, Debian's) specifics handled here:
@@ -291,10 +293,11 @@ public:
     Index length(const std::string& chrom) const { return length_of(state(), chrom, "length"); }
 
     /// Per-base values of [start, end) on chrom into out[0], out[stride], ...,
-    /// out[(end-start-1)*stride]; positions without data (and NaN values from the file) are 0.
+    /// out[(end-start-1)*stride]; positions without data are 0.
     /// Throws invalid_argument (naming file, chrom, start, end) for an unknown chromosome,
-    /// unless 0 <= start <= end <= length, for stride < 1 or a null out; io_error if libBigWig
-    /// fails. Thread-safe (serialised by a mutex).
+    /// unless 0 <= start <= end <= length, for stride < 1 or a null out; numeric_error naming
+    /// the file, chrom and position when the window holds a NaN stored in the file; io_error
+    /// if libBigWig fails. Thread-safe (serialised by a mutex).
     template <class Scalar>
     void read(const std::string& chrom, Index start, Index end, Scalar* out,
               Index stride = 1) const {
@@ -319,10 +322,19 @@ public:
         if (!intervals) return;  // the file holds no data
         for (std::uint32_t k = 0; k < intervals->l; ++k) {
             const float v = intervals->value[k];
-            const Scalar value = std::isnan(v) ? Scalar(0) : static_cast<Scalar>(v);
             // Intervals may stick out of the window on either side: clip them.
             const Index a = std::max<Index>(static_cast<Index>(intervals->start[k]), start) - start;
             const Index b = std::min<Index>(static_cast<Index>(intervals->end[k]), end) - start;
+            if (std::isnan(v) && a < b) {
+                // NaN is no value, not 0: reading it as 0 would hide a broken track.
+                // docs/reliability.md, "Signal tracks".
+                throw numeric_error(attrprior::detail::concat(
+                    "BigWigReader::read: '", s.path, "' stores NaN at ", chrom, ":", start + a,
+                    " (chromosome '", chrom, "', position ", start + a, ", interval ",
+                    intervals->start[k], "-", intervals->end[k],
+                    "); bigWig values must be numbers (fix or regenerate the track)"));
+            }
+            const Scalar value = static_cast<Scalar>(v);
             for (Index i = a; i < b; ++i) out[i * stride] = value;
         }
     }

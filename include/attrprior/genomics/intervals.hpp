@@ -1,7 +1,9 @@
 // Genomic intervals: reading and writing BED and ENCODE narrowPeak files.
 //
 // Coordinates are 0-based and half-open, as in the files. Files may be plain text, gzip
-// or bgzip compressed (read through htslib's BGZF layer, which handles all three).
+// or bgzip compressed (read through htslib's BGZF layer, which handles all three). A bgzip
+// file without its end-of-file marker block (cut short) is an io_error; a plain gzip file
+// has no such marker and is read as it is (docs/reliability.md, "Compressed files").
 //
 // Line handling shared by both readers:
 //   - Blank lines, lines starting with '#', and "track" / "browser" header lines are
@@ -89,6 +91,20 @@ public:
             throw io_error(attrprior::detail::concat(
                 who, ": cannot open '", path, "': ",
                 err != 0 ? std::strerror(err) : "unreadable file"));
+        }
+        // A bgzip file cut short at a block boundary reads as a shorter, valid-looking file:
+        // its end-of-file marker block tells. Plain gzip has no such marker; a gzip file cut
+        // short fails while reading instead. docs/reliability.md, "Compressed files".
+        const int eof = bgzf_compression(fp_) == 2 ? bgzf_check_EOF(fp_) : 1;
+        if (eof <= 0) {
+            bgzf_close(fp_);
+            fp_ = nullptr;
+            throw io_error(attrprior::detail::concat(
+                who, ": '", path, "' ",
+                eof == 0 ? "is truncated: no BGZF end-of-file block (the bgzip file was cut "
+                           "short; download or compress it again)"
+                         : "cannot be read: its BGZF end-of-file block cannot be checked (read "
+                           "error)"));
         }
     }
     TextLineReader(const TextLineReader&) = delete;
@@ -498,10 +514,55 @@ inline void write_narrowpeak(const std::string& path, const std::vector<Interval
                                 });
 }
 
+/// The sites of `sites` that lie on a chromosome of `genome` ((name, length) pairs, e.g.
+/// chromosome_sizes(fasta)) and end within it, in input order. Each other site is counted in
+/// `report` (if given) as skipped, with its reason: "<what>: site i (chrom:start-end):
+/// chromosome 'chrom' is not in the genome" or "... ends past the chromosome end L". Throws
+/// io_error naming `what` when sites is non-empty but none is kept (e.g. "chr1" vs "1"
+/// naming). Use it before site_masks, which cannot tell a site on a chromosome missing from
+/// the genome from one on a chromosome without windows. docs/reliability.md, "Motif sites".
+inline std::vector<Interval> sites_on_genome(const std::vector<Interval>& sites,
+                                             const std::vector<std::pair<std::string, Index>>& genome,
+                                             ReadReport* report = nullptr,
+                                             const std::string& what = "motif sites") {
+    std::map<std::string, Index> lengths(genome.begin(), genome.end());
+    std::vector<Interval> kept;
+    Index unknown = 0, past_end = 0;
+    std::string first_unknown;
+    for (std::size_t i = 0; i < sites.size(); ++i) {
+        const Interval& s = sites[i];
+        const auto it = lengths.find(s.chrom);
+        const std::string where =
+            attrprior::detail::concat(what, ": site ", i, " (", s.chrom, ":", s.start, "-", s.end, "): ");
+        if (it == lengths.end()) {
+            ++unknown;
+            if (first_unknown.empty()) first_unknown = s.chrom;
+            if (report != nullptr) report->skip(where + "chromosome '" + s.chrom + "' is not in the genome");
+            continue;
+        }
+        if (s.end > it->second) {
+            ++past_end;
+            if (report != nullptr) {
+                report->skip(attrprior::detail::concat(where, "ends past the chromosome end ", it->second));
+            }
+            continue;
+        }
+        kept.push_back(s);
+    }
+    if (!sites.empty() && kept.empty()) {
+        throw io_error(attrprior::detail::concat(
+            what, ": none of the ", sites.size(), " sites lies on the genome (", unknown,
+            " on chromosomes it does not have, e.g. '", first_unknown, "'; ", past_end,
+            " past a chromosome end); do the sites and the FASTA use the same chromosome names?"));
+    }
+    return kept;
+}
+
 /// Per-window site masks: for each window (chromosome, start) of length L, L flags that
 /// are 1 where some site of `sites` covers the position (the input of the motif metrics,
 /// docs/math.md §5.2). Sites on chromosomes without windows are ignored; overlapping sites
-/// are fine. Throws invalid_argument for L < 1 or a site with end < start.
+/// are fine. Filter the sites with sites_on_genome first to count (and report) those on
+/// chromosomes missing from the genome. Throws invalid_argument for L < 1 or a site with end < start.
 inline std::vector<std::vector<char>> site_masks(const std::vector<std::pair<std::string, Index>>& windows, Index L,
                                                  const std::vector<Interval>& sites) {
     require(L >= 1, "site_masks", "L", L, "must be >= 1");
