@@ -134,7 +134,7 @@ int run(Settings s, bool simulated) {
     gx::Fasta fasta(s.fasta);
     const auto peaks = gx::read_narrowpeak(s.peaks);
     const auto negatives = s.negatives.empty() ? std::vector<gx::Interval>() : gx::read_bed(s.negatives);
-    const auto sites = s.motif_sites.empty() ? std::vector<gx::Interval>() : gx::read_bed(s.motif_sites);
+    const auto sites = examples::read_motif_sites(s.motif_sites, fasta);
     gx::DatasetOptions dopt;
     dopt.length = s.length;
     dopt.valid_chroms = s.valid_chroms;

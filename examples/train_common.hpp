@@ -157,6 +157,24 @@ inline void simulate_binary_data(const std::string& dir, BinaryDataSettings& d, 
     if (r.test_chroms.empty()) r.test_chroms = {"chr4"};
 }
 
+/// The motif sites of `path` (BED; none when path is empty) that lie on the FASTA's
+/// chromosomes; the others are counted and their first reasons printed, and a file with no
+/// site on the genome is an error (genomics::sites_on_genome, docs/reliability.md).
+inline std::vector<ap::genomics::Interval> read_motif_sites(const std::string& path,
+                                                           const ap::genomics::Fasta& fasta) {
+    if (path.empty()) return {};
+    ap::genomics::ReadReport report;
+    auto sites = ap::genomics::sites_on_genome(ap::genomics::read_bed(path), ap::genomics::chromosome_sizes(fasta),
+                                               &report, "--motif-sites '" + path + "'");
+    if (report.skipped > 0) {
+        std::fprintf(stderr, "motif sites: %lld of %lld skipped (not on the genome); first reasons:\n",
+                     static_cast<long long>(report.skipped), static_cast<long long>(report.skipped) +
+                                                                 static_cast<long long>(sites.size()));
+        for (const auto& m : report.messages) std::fprintf(stderr, "  %s\n", m.c_str());
+    }
+    return sites;
+}
+
 /// Trains the binary model (train_binary's recipe: class-balanced BCE, Adam, balanced
 /// batches of s.batch positives + s.batch negatives doubled by reverse complement,
 /// prefetched, early stopping on the validation loss) with the prior `prior`. `seed` drives

@@ -111,7 +111,7 @@ int run(Settings s, bool simulated) {
                                                         : ap::models::Controls::shared;
     ap::models::make_profile_model<float>(mo);  // fails early on inconsistent lengths
 
-    const auto sites = s.motif_sites.empty() ? std::vector<gx::Interval>() : gx::read_bed(s.motif_sites);
+    const auto sites = examples::read_motif_sites(s.motif_sites, fasta);
     gx::ProfileDatasetOptions dopt;
     dopt.input_length = mo.input_length;
     dopt.output_length = mo.output_length;
