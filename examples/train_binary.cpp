@@ -18,6 +18,7 @@
 #include <attrprior/report/training_report.hpp>
 #include <attrprior/train/evaluate.hpp>
 
+#include "parallel.hpp"
 #include "train_common.hpp"
 
 #include <chrono>
@@ -43,17 +44,19 @@ struct Settings : examples::RunSettings {
     Index sim_chromosome_length = 300000;
 };
 
-/// Simulates the no-argument data set into out/data and points the settings at it.
-void simulate(Settings& s) {
+/// Simulates the no-argument data set into out/data (rank 0; the others wait for the files)
+/// and points the settings at it.
+void simulate(Settings& s, examples::Parallel& par) {
     gx::SimulationOptions so;
     so.chromosomes = 4;  // chr1-2 train, chr3 valid, chr4 test
     so.chromosome_length = s.sim_chromosome_length;
     so.positives = s.sim_positives;
     so.window = s.length;
     so.seed = s.seed;
-    std::cerr << "simulating a genome: 4 x " << s.sim_chromosome_length / 1000 << " kb, " << s.sim_positives
+    par.log() << "simulating a genome: 4 x " << s.sim_chromosome_length / 1000 << " kb, " << s.sim_positives
               << " positives with 1-3 SPI1 sites each\n";
-    gx::write_simulation(gx::simulate_genome(so), s.out + "/data");
+    if (par.root()) gx::write_simulation(gx::simulate_genome(so), s.out + "/data");
+    par.barrier();
     s.fasta = s.out + "/data/genome.fa";
     s.peaks = s.out + "/data/peaks.narrowPeak";
     s.motif_sites = s.out + "/data/motif_sites.bed";
@@ -61,17 +64,19 @@ void simulate(Settings& s) {
     if (s.test_chroms.empty()) s.test_chroms = {"chr4"};
 }
 
-int run(Settings s, bool simulated) {
+int run(Settings s, bool simulated, examples::Parallel& par) {
     const auto t_start = std::chrono::steady_clock::now();
     examples::check_run_settings(s);
     ap::priors::validate(examples::fourier_options(s), s.length, "--freq-limit (with --length)");
     ap::models::BinaryModelOptions mo;
     mo.length = s.length;
     ap::models::make_binary_model<float>(mo);  // fails early, with the minimum length, if too short
-    fs::create_directories(s.out);
-    if (simulated) simulate(s);
+    if (par.root()) fs::create_directories(s.out);
+    if (simulated) simulate(s, par);
     if (s.fasta.empty() || s.peaks.empty())
         throw ap::invalid_argument("--fasta and --peaks are required (or run with no arguments to simulate)");
+    if (par.root()) gx::Fasta(s.fasta);  // indexes it once, before the other ranks open it
+    par.barrier();
     gx::Fasta fasta(s.fasta);
     const auto peaks = gx::read_narrowpeak(s.peaks);
     const auto negatives = s.negatives.empty() ? std::vector<gx::Interval>() : gx::read_bed(s.negatives);
@@ -81,9 +86,9 @@ int run(Settings s, bool simulated) {
     dopt.valid_chroms = s.valid_chroms;
     dopt.test_chroms = s.test_chroms;
     dopt.seed = s.seed;
-    std::cerr << "building the dataset\n";
+    par.log() << "building the dataset\n";
     const gx::BinaryDataset data(fasta, peaks, negatives, dopt);
-    std::cerr << data.report().summary() << "\n";
+    par.log() << data.report().summary() << "\n";
     const gx::BinaryExamples valid(data, gx::Split::valid), test(data, gx::Split::test);
     if (test.size() == 0) throw ap::invalid_argument("the test split is empty (check --test-chroms)");
     std::vector<std::pair<std::string, Index>> windows;
@@ -113,15 +118,15 @@ int run(Settings s, bool simulated) {
         ap::train::History h = examples::with_prior(name, s, [&](auto& prior) {
             ap::train::DoubleBackprop<float> step(static_cast<float>(s.lambda));
             ap::train::Adam<float> adam(ap::train::AdamOptions{s.lr});
-            ap::train::Prefetching<gx::BalancedBatcher> batches(gx::BalancedBatcher(data, s.batch, s.batch, true, s.jitter, s.seed));
-            ap::train::ValidationLoss<float, gx::BinaryExamples, decltype(loss)> validation(valid, loss, 4 * s.batch);
             ap::train::FitOptions fo;
             fo.epochs = s.epochs;
             fo.seed = s.seed;
             ap::train::EarlyStopping<float> stopping(s.patience);
-            ap::train::ProgressBars bars(name);
-            return ap::train::fit(model, step, prior, loss, adam, batches, validation, fo, stopping, bars);
+            ap::train::ProgressBars bars(name, par.log());
+            return par.fit(model, step, prior, loss, adam, gx::BalancedBatcher(data, s.batch, s.batch, true, s.jitter, s.seed),
+                           valid, 4 * s.batch, fo, stopping, bars);
         });
+        if (!par.root()) return std::pair{ap::train::BinaryEvaluation{}, std::move(h)};  // rank 0 evaluates and writes
         ap::train::EvaluationOptions eo;
         eo.chunk = 4 * s.batch;
         eo.fourier = examples::fourier_options(s);
@@ -142,7 +147,8 @@ int run(Settings s, bool simulated) {
         shap.push_back({"DeepSHAP", std::move(scores)});
         examples::write_run_record(dir, name, ev.metrics, h, t0);
         return std::pair{std::move(ev), std::move(h)};
-    });
+    }, par.root());
+    if (!par.root()) return 0;
     examples::write_summary(s.out + "/summary.tsv", runs, evs,
                             {"accuracy", "auroc", "auprc", "fourier_score", "motif_auprc", "motif_share", "entropy",
                              "seconds"});
@@ -160,6 +166,7 @@ int run(Settings s, bool simulated) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    examples::Parallel par(&argc, &argv);  // mpirun -np R: data-parallel (examples/parallel.hpp)
     Settings s;
     CLI::App app{"Train the paper's binary model with an attribution prior (attrprior).\n"
                  "Without arguments: simulate a data set, train with the Fourier prior and without, compare."};
@@ -178,10 +185,5 @@ int main(int argc, char** argv) {
     if (simulate && app.count("--length") == 0) s.length = 400;  // documented simulation size
     if (simulate && app.count("--batch") == 0) s.batch = 32;
     if (simulate && app.count("--epochs") == 0) s.epochs = 12;
-    try {
-        return run(s, simulate);
-    } catch (const std::exception& e) {
-        std::cerr << "train_binary: error: " << e.what() << "\n";
-        return 1;
-    }
+    return par.run("train_binary", [&] { return run(s, simulate, par); });
 }

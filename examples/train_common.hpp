@@ -146,18 +146,22 @@ inline double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 /// Trains and evaluates one model per run into <out>/<name>/, which holds an INCOMPLETE
 /// marker until its run finished. run(name, dir, t0) returns {evaluation, history} (t0:
-/// the run's start, for its "seconds" metric).
+/// the run's start, for its "seconds" metric). `writes` false: no folder or marker (the
+/// ranks other than 0 of an mpirun, examples/parallel.hpp).
 template <class Evaluation, class Run>
 std::pair<std::vector<Evaluation>, std::vector<ap::train::History>> run_all(const std::vector<std::string>& runs,
-                                                                          const std::string& out, Run&& run) {
+                                                                          const std::string& out, Run&& run,
+                                                                          bool writes = true) {
     std::pair<std::vector<Evaluation>, std::vector<ap::train::History>> results;
     for (const std::string& name : runs) {
         const std::string dir = out + "/" + name;
-        std::filesystem::create_directories(dir);
-        std::ofstream(dir + "/INCOMPLETE") << "training did not finish\n";
+        if (writes) {
+            std::filesystem::create_directories(dir);
+            std::ofstream(dir + "/INCOMPLETE") << "training did not finish\n";
+        }
         const auto t0 = std::chrono::steady_clock::now();
         auto [ev, h] = run(name, dir, t0);
-        std::filesystem::remove(dir + "/INCOMPLETE");
+        if (writes) std::filesystem::remove(dir + "/INCOMPLETE");
         results.first.push_back(std::move(ev));
         results.second.push_back(std::move(h));
     }
