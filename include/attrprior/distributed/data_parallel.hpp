@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -42,6 +43,8 @@
 #include "attrprior/priors/sparsity.hpp"
 #include "attrprior/train/batch.hpp"
 #include "attrprior/train/concepts.hpp"
+#include "attrprior/train/fit.hpp"
+#include "attrprior/train/optimizers.hpp"
 #include "attrprior/train/losses.hpp"
 #include "attrprior/train/predict.hpp"
 #include "attrprior/train/profile.hpp"
@@ -501,5 +504,83 @@ private:
     std::vector<Scalar> outputs_, targets_, gradient_;
     detail::Counts local_{}, global_{};
 };
+
+
+// ---- checkpoints (docs/distributed.md §4) ----------------------------------------------
+
+/// train::Checkpoint written by rank 0 alone (atomically: a temporary directory renamed
+/// into place; a write error is thrown on rank 0 only, so run the job in run_or_abort). The replicas are identical, so rank 0's weights and optimizer state are
+/// every rank's. A checkpoint does not depend on the number of ranks: a job restarted
+/// from it with another number (restore_checkpoint below) continues the same training.
+template <class Scalar, class Optimizer>
+class Checkpoint {
+public:
+    Checkpoint(const Communicator& comm, std::string dir, int every, Optimizer& optimizer,
+               train::History previous = {})
+        : comm_(&comm), inner_(std::move(dir), every, optimizer, std::move(previous)) {}
+    bool on_epoch_end(const train::EpochEvent& e, nn::Model<Scalar>& model) {
+        if (comm_->root()) inner_.on_epoch_end(e, model);
+        return false;
+    }
+    const train::History& history() const { return inner_.history(); }
+
+private:
+    const Communicator* comm_;
+    train::Checkpoint<Scalar, Optimizer> inner_;
+};
+
+/// train::restore_checkpoint on rank 0, then its weights, state, Adam state and history
+/// are broadcast to every rank (the other ranks need not see the files). An error reading
+/// the checkpoint is thrown on every rank, with rank 0's message. Resume with
+/// FitOptions::first_epoch = history.epoch.back() + 1 and the batcher brought past the
+/// finished epochs' batches (ShardedBatcher: draw and discard them).
+template <class Scalar, class Optimizer>
+train::History restore_checkpoint(const Communicator& comm, const std::string& dir, nn::Model<Scalar>& model,
+                                  Optimizer& optimizer) {
+    train::History h;
+    std::string failure;
+    if (comm.root()) {
+        try {
+            h = train::restore_checkpoint(dir, model, optimizer);
+        } catch (const std::exception& e) {
+            failure = e.what();
+            if (failure.empty()) failure = "unknown error";
+        }
+    }
+    comm.broadcast(failure);
+    if (!failure.empty())
+        throw io_error(attrprior::detail::concat("restore_checkpoint: rank 0 could not read '", dir, "': ", failure));
+    broadcast_model(comm, model);
+    if constexpr (std::is_same_v<Optimizer, train::Adam<Scalar>>) {
+        std::int64_t steps = optimizer.steps(), size = optimizer.first_moment().size();
+        comm.broadcast(&steps, 1);
+        comm.broadcast(&size, 1);
+        Eigen::Matrix<Scalar, Eigen::Dynamic, 1> m(static_cast<Index>(size)), v(static_cast<Index>(size));
+        if (comm.root()) {
+            m = optimizer.first_moment();
+            v = optimizer.second_moment();
+        }
+        comm.broadcast(m.data(), m.size());
+        comm.broadcast(v.data(), v.size());
+        if (!comm.root()) {
+            if (steps > 0)
+                optimizer.load_state(steps, m, v);
+            else
+                optimizer.reset();
+        }
+    }
+    std::int64_t epochs = static_cast<std::int64_t>(h.size());
+    comm.broadcast(&epochs, 1);
+    auto share = [&](auto& values) {
+        values.resize(static_cast<std::size_t>(epochs));
+        comm.broadcast(values.data(), Index(epochs));
+    };
+    share(h.epoch);
+    share(h.train_loss);
+    share(h.prior);
+    share(h.valid_loss);
+    share(h.seconds);
+    return h;
+}
 
 }  // namespace attrprior::distributed
