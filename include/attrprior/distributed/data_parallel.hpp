@@ -452,44 +452,36 @@ public:
         const Index N = examples_->size();
         if (N == 0) return std::numeric_limits<double>::quiet_NaN();
         const ShardOfExamples<Examples> share(*comm_, *examples_);
+        const Index n = share.size();
         double value = 0;
         if constexpr (train::is_model_loss_v<Loss, Scalar>) {
             // A mean over rows: the share's mean weighted by its rows.
-            if (share.size() > 0) value = predictor_.loss(model, share, *loss_) * double(share.size()) / double(N);
-        } else if (share.size() > 0) {
-            const nn::Shape os = model.output_shape_of(0);
-            const nn::Shape ts = examples_->shapes().targets;
-            const Index n = share.size();
+            if (n > 0) value = predictor_.loss(model, share, *loss_) * double(n) / double(N);
+        } else {
+            // The share's outputs and targets, then the loss with the whole set's counts.
+            const nn::Shape os = model.output_shape_of(0), ts = examples_->shapes().targets;
             outputs_.resize(static_cast<std::size_t>(n * os.length * os.channels));
             gradient_.resize(outputs_.size());
             targets_.resize(static_cast<std::size_t>(n * ts.length * ts.channels));
             const Tensor3<Scalar> out(outputs_.data(), n, os.length, os.channels);
-            predictor_.outputs(model, share, {out}, [&](Index first, Index, Index) {
-                const auto t = predictor_.current_chunk().targets();
-                std::copy_n(t.data, t.size(), targets_.data() + first * ts.length * ts.channels);
-            });
-            const ConstTensor3<Scalar> y(targets_.data(), n, ts.length, ts.channels);
+            const Tensor3<Scalar> y(targets_.data(), n, ts.length, ts.channels);
             detail::Counts local{n, 0, 0, 0};
-            if constexpr (loss_normalisation<Loss>::value == Normalisation::classes) {
-                const auto k = Loss::class_counts(y);
-                local[2] = k.positives;
-                local[3] = k.negatives;
+            if (n > 0) {
+                predictor_.outputs(model, share, {out}, [&](Index first, Index, Index) {
+                    const auto t = predictor_.current_chunk().targets();
+                    std::copy_n(t.data, t.size(), y.slice(first));
+                });
+                if constexpr (loss_normalisation<Loss>::value == Normalisation::classes) {
+                    const auto k = Loss::class_counts(y);
+                    local[2] = k.positives;
+                    local[3] = k.negatives;
+                }
             }
-            global_ = local;
-            local_ = local;
-        }
-        if constexpr (!train::is_model_loss_v<Loss, Scalar>) {
-            if (share.size() == 0) local_ = global_ = detail::Counts{0, 0, 0, 0};
-            comm_->allreduce_sum(global_.data(), Index(global_.size()));
-            if (share.size() > 0) {
-                const nn::Shape os = model.output_shape_of(0);
-                const nn::Shape ts = examples_->shapes().targets;
-                const Index n = share.size();
-                detail::ShareOfLoss<Scalar, Loss> part(*loss_, local_, global_);
-                value = double(part.value_and_gradient(
-                    ConstTensor3<Scalar>(outputs_.data(), n, os.length, os.channels),
-                    ConstTensor3<Scalar>(targets_.data(), n, ts.length, ts.channels),
-                    Tensor3<Scalar>(gradient_.data(), n, os.length, os.channels)));
+            detail::Counts global = local;
+            comm_->allreduce_sum(global.data(), Index(global.size()));
+            if (n > 0) {
+                detail::ShareOfLoss<Scalar, Loss> part(*loss_, local, global);
+                value = double(part.value_and_gradient(out, y, {gradient_.data(), n, os.length, os.channels}));
             }
         }
         comm_->reduce_broadcast_sum(&value, 1);
@@ -502,7 +494,6 @@ private:
     Loss* loss_;
     train::Predictor<Scalar> predictor_;
     std::vector<Scalar> outputs_, targets_, gradient_;
-    detail::Counts local_{}, global_{};
 };
 
 
