@@ -14,6 +14,7 @@
 
 #include "attrprior/models/binary.hpp"
 #include "attrprior/priors/fourier.hpp"
+#include "attrprior/train/evaluate.hpp"
 #include "attrprior/train/fit.hpp"
 #include "attrprior/train/losses.hpp"
 #include "attrprior/train/optimizers.hpp"
@@ -299,6 +300,32 @@ TEST(DataParallel, ValidationLossSplitAcrossRanksEqualsOneProcess) {
     EXPECT_NEAR(d, c, 1e-6 * std::max(1.0, std::abs(c)));
 }
 
+
+TEST(DataParallel, EvaluationSplitAcrossRanksEqualsOneProcess) {
+    const Data data;
+    const auto examples = data.examples();
+    auto model = model_without_bn();
+    train::EvaluationOptions eo;
+    eo.chunk = 6;
+    eo.fourier.freq_limit = 20;
+    const auto one = train::evaluate_binary(model, examples, eo);
+    const auto split = dist::evaluate_binary(world(), model, examples, eo);
+    if (world().root()) {
+        ASSERT_EQ(split.examples, kExamples);
+        ASSERT_EQ(split.attributions.size(), one.attributions.size());
+        EXPECT_EQ(split.labels, one.labels);  // gathered in example order
+        double attr = 0, logit = 0;
+        for (std::size_t i = 0; i < one.attributions.size(); ++i)
+            attr = std::max(attr, double(std::abs(split.attributions[i] - one.attributions[i])));
+        for (std::size_t i = 0; i < one.logits.size(); ++i) logit = std::max(logit, std::abs(split.logits[i] - one.logits[i]));
+        EXPECT_LE(attr, 1e-6);
+        EXPECT_LE(logit, 1e-5);
+        for (const auto& [k, v] : one.metrics) EXPECT_NEAR(split.metrics.at(k), v, 1e-5) << k;
+        EXPECT_EQ(split.best_positive, one.best_positive);
+    } else {
+        EXPECT_TRUE(split.attributions.empty());
+    }
+}
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -43,6 +43,7 @@
 #include "attrprior/priors/sparsity.hpp"
 #include "attrprior/train/batch.hpp"
 #include "attrprior/train/concepts.hpp"
+#include "attrprior/train/evaluate.hpp"
 #include "attrprior/train/fit.hpp"
 #include "attrprior/train/optimizers.hpp"
 #include "attrprior/train/losses.hpp"
@@ -496,6 +497,52 @@ private:
     std::vector<Scalar> outputs_, targets_, gradient_;
 };
 
+
+/// train::evaluate_binary with the passes (forward and attributions, the costly part)
+/// split across ranks: each rank runs its share of the examples, the arrays are gathered
+/// in example order on rank 0, which computes the metrics (docs/distributed.md §3). The
+/// result is complete on rank 0; the other ranks get an empty evaluation. A collective
+/// call: every rank must make it.
+template <class Examples>
+train::BinaryEvaluation evaluate_binary(const Communicator& comm, nn::Model<float>& model, const Examples& examples,
+                                        const train::EvaluationOptions& options = train::EvaluationOptions()) {
+    require(examples.size() >= 1, "evaluate_binary", "examples", examples.size(), "must be >= 1 (is the split empty?)");
+    train::detail::require_masks(options, examples.size(), model.input_shape(0).length, "evaluate_binary");
+    const ShardOfExamples<Examples> share(comm, examples);
+    const train::BinaryEvaluation part = train::binary_passes(model, share, options.chunk);
+    train::BinaryEvaluation ev;
+    comm.gather(part.attributions, ev.attributions);
+    comm.gather(part.logits, ev.logits);
+    comm.gather(part.labels, ev.labels);
+    if (!comm.root()) return ev;
+    ev.examples = examples.size();
+    ev.length = part.length;
+    train::score_binary(ev, options);
+    return ev;
+}
+
+/// train::evaluate_profile split across ranks in the same way (complete on rank 0).
+template <class Examples>
+train::ProfileEvaluation evaluate_profile(const Communicator& comm, nn::Model<float>& model, const Examples& examples,
+                                          const train::ProfileTarget& target,
+                                          const train::EvaluationOptions& options = train::EvaluationOptions()) {
+    require(examples.size() >= 1, "evaluate_profile", "examples", examples.size(), "must be >= 1 (is the split empty?)");
+    train::detail::require_masks(options, examples.size(), model.input_shape(0).length, "evaluate_profile");
+    const ShardOfExamples<Examples> share(comm, examples);
+    const train::ProfileEvaluation part = train::profile_passes(model, share, target, options.chunk);
+    train::ProfileEvaluation ev;
+    comm.gather(part.attributions, ev.attributions);
+    comm.gather(part.logits, ev.logits);
+    comm.gather(part.observed, ev.observed);
+    comm.gather(part.log_counts, ev.log_counts);
+    if (!comm.root()) return ev;
+    ev.examples = examples.size();
+    ev.length = part.length;
+    ev.output_length = part.output_length;
+    ev.channels = part.channels;
+    train::score_profile(ev, options);
+    return ev;
+}
 
 // ---- checkpoints (docs/distributed.md §4) ----------------------------------------------
 
