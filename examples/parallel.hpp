@@ -1,12 +1,13 @@
 // The training programs under mpirun (docs/distributed.md §6). Built with MPI
 // (attrprior::distributed), `mpirun -np R train_binary ...` trains data-parallel: every
 // rank holds a replica, takes its share of every global batch (--batch means the same
-// global batch as one process) and evaluates its share of the validation set; rank 0
-// alone simulates data, writes outputs, logs and draws progress bars, and runs the final
-// evaluation. An error on any rank ends the whole job with a message naming the rank.
+// global batch as one process) and evaluates its share of the validation and test sets;
+// rank 0 alone simulates data, writes outputs, logs and draws progress bars, and computes
+// the metrics, DeepSHAP and the report. An error on any rank ends the whole job with a message naming the rank.
 // Built without MPI, Parallel is one process and the programs behave as before.
 #pragma once
 
+#include <attrprior/train/evaluate.hpp>
 #include <attrprior/train/fit.hpp>
 #include <attrprior/train/optimizers.hpp>
 
@@ -98,6 +99,26 @@ public:
         train::ValidationLoss<Scalar, Examples, Loss> validation(valid, loss, chunk);
         return train::fit(model, backprop, prior, loss, adam, batches, validation, options,
                           std::forward<Callbacks>(callbacks)...);
+    }
+
+    /// train::evaluate_binary / evaluate_profile, the passes split across the ranks when
+    /// there are several; complete on rank 0 (empty on the others). Every rank calls it.
+    template <class Examples>
+    attrprior::train::BinaryEvaluation evaluate_binary(attrprior::nn::Model<float>& model, const Examples& examples,
+                                                       const attrprior::train::EvaluationOptions& options) {
+#if defined(ATTRPRIOR_HAS_MPI)
+        if (size() > 1) return attrprior::distributed::evaluate_binary(*comm_, model, examples, options);
+#endif
+        return attrprior::train::evaluate_binary(model, examples, options);
+    }
+    template <class Examples>
+    attrprior::train::ProfileEvaluation evaluate_profile(attrprior::nn::Model<float>& model, const Examples& examples,
+                                                         const attrprior::train::ProfileTarget& target,
+                                                         const attrprior::train::EvaluationOptions& options) {
+#if defined(ATTRPRIOR_HAS_MPI)
+        if (size() > 1) return attrprior::distributed::evaluate_profile(*comm_, model, examples, target, options);
+#endif
+        return attrprior::train::evaluate_profile(model, examples, target, options);
     }
 
 private:

@@ -126,12 +126,12 @@ int run(Settings s, bool simulated, examples::Parallel& par) {
             return par.fit(model, step, prior, loss, adam, gx::BalancedBatcher(data, s.batch, s.batch, true, s.jitter, s.seed),
                            valid, 4 * s.batch, fo, stopping, bars);
         });
-        if (!par.root()) return std::pair{ap::train::BinaryEvaluation{}, std::move(h)};  // rank 0 evaluates and writes
         ap::train::EvaluationOptions eo;
         eo.chunk = 4 * s.batch;
         eo.fourier = examples::fourier_options(s);
         eo.site_masks = sites.empty() ? nullptr : &masks;
-        ap::train::BinaryEvaluation ev = ap::train::evaluate_binary(model, test, eo);
+        ap::train::BinaryEvaluation ev = par.evaluate_binary(model, test, eo);
+        if (!par.root()) return std::pair{std::move(ev), std::move(h)};  // rank 0 writes
         auto spec = ap::models::spec_of(mo);
         spec.extra = examples::training_record(name, s);
         ap::io::save_model(model, spec, dir);

@@ -166,12 +166,12 @@ int run(Settings s, bool simulated, examples::Parallel& par) {
                            gx::ProfileBatcher(data, gx::Split::train, s.batch, s.jitter, !s.no_rc, s.seed), valid,
                            s.batch, fo, stopping, bars);
         });
-        if (!par.root()) return std::pair{ap::train::ProfileEvaluation{}, std::move(h)};  // rank 0 evaluates and writes
         ap::train::EvaluationOptions eo;
         eo.chunk = s.batch;
         eo.fourier = examples::fourier_options(s);
         eo.site_masks = sites.empty() ? nullptr : &masks;
-        ap::train::ProfileEvaluation ev = ap::train::evaluate_profile(model, test, target, eo);
+        ap::train::ProfileEvaluation ev = par.evaluate_profile(model, test, target, eo);
+        if (!par.root()) return std::pair{std::move(ev), std::move(h)};  // rank 0 writes
         auto spec = ap::models::spec_of(mo);
         spec.extra = examples::training_record(name, s);
         spec.extra["counts_weight"] = s.counts_weight;
