@@ -329,7 +329,11 @@ struct DataParallelOptions {
     /// Check once, at the first step, that every rank starts from the same parameters
     /// (a hash compared across ranks; an error names the rank that differs).
     bool check_replicas = true;
-    void validate() const {}
+    /// Throws invalid_argument naming a field that is out of range.
+    void validate() const {
+        require(sync == GradientSync::reduce_broadcast || sync == GradientSync::allreduce, "DataParallelOptions",
+                "sync", int(sync), "must be GradientSync::reduce_broadcast or GradientSync::allreduce");
+    }
 };
 
 /// A training step over the ranks of `comm` (see the top of this file): a drop-in for
