@@ -172,6 +172,7 @@ int run(Settings s, bool simulated) {
 
     // Every fraction trains with the whole training set's steps per epoch (docs/stability.md).
     const Index full_steps_per_epoch = gx::BalancedBatcher(data, s.batch, s.batch).batches_per_epoch();
+    examples::Parallel serial;  // one process: the study's runs are its parallelism (--jobs)
     st::run_study(runs, s.out, settings, s.study.jobs, [&](const st::StudyRun& r, const std::string& dir,
                                                           const st::RunContext& c) {
         const auto t0 = std::chrono::steady_clock::now();
@@ -182,7 +183,7 @@ int run(Settings s, bool simulated) {
         const std::string label = c.quiet ? std::string() : "[" + std::to_string(c.position) + "/" +
                                                                 std::to_string(c.total) + "] " + r.name() + ":";
         const ap::train::History h =
-            examples::fit_binary(model, train_data, valid, r.prior, rs, r.seed, label, full_steps_per_epoch);
+            examples::fit_binary(model, train_data, valid, r.prior, rs, r.seed, label, full_steps_per_epoch, serial);
         ap::train::EvaluationOptions eo;
         eo.chunk = 4 * s.batch;
         eo.fourier = examples::fourier_options(s);

@@ -18,6 +18,7 @@
 #include <attrprior/report/training_report.hpp>
 #include <attrprior/train/evaluate.hpp>
 
+#include "parallel.hpp"
 #include "train_common.hpp"
 
 #include <chrono>
@@ -39,17 +40,22 @@ struct Settings : examples::RunSettings, examples::BinaryDataSettings {
     Settings() { out = "attrprior_run"; }
 };
 
-int run(Settings s, bool simulated) {
+int run(Settings s, bool simulated, examples::Parallel& par) {
     const auto t_start = std::chrono::steady_clock::now();
     examples::check_run_settings(s);
     ap::priors::validate(examples::fourier_options(s), s.length, "--freq-limit (with --length)");
     ap::models::BinaryModelOptions mo;
     mo.length = s.length;
     ap::models::make_binary_model<float>(mo);  // fails early, with the minimum length, if too short
-    fs::create_directories(s.out);
-    if (simulated) examples::simulate_binary_data(s.out + "/data", s, s, s.seed);
+    if (par.root()) fs::create_directories(s.out);
+    if (simulated) {  // rank 0 writes the files, the others wait for them
+        examples::simulate_binary_data(s.out + "/data", s, s, s.seed, par.root());
+        par.barrier();
+    }
     if (s.fasta.empty() || s.peaks.empty())
         throw ap::invalid_argument("--fasta and --peaks are required (or run with no arguments to simulate)");
+    if (par.root()) gx::Fasta(s.fasta);  // indexes it once, before the other ranks open it
+    par.barrier();
     gx::Fasta fasta(s.fasta);
     const auto peaks = gx::read_narrowpeak(s.peaks);
     const auto negatives = s.negatives.empty() ? std::vector<gx::Interval>() : gx::read_bed(s.negatives);
@@ -59,9 +65,9 @@ int run(Settings s, bool simulated) {
     dopt.valid_chroms = s.valid_chroms;
     dopt.test_chroms = s.test_chroms;
     dopt.seed = s.seed;
-    std::cerr << "building the dataset\n";
+    par.log() << "building the dataset\n";
     const gx::BinaryDataset data(fasta, peaks, negatives, dopt);
-    std::cerr << data.report().summary() << "\n";
+    par.log() << data.report().summary() << "\n";
     const gx::BinaryExamples valid(data, gx::Split::valid), test(data, gx::Split::test);
     if (test.size() == 0) throw ap::invalid_argument("the test split is empty (check --test-chroms)");
     std::vector<std::pair<std::string, Index>> windows;
@@ -87,12 +93,13 @@ int run(Settings s, bool simulated) {
     const auto [evs, hs] = examples::run_all<ap::train::BinaryEvaluation>(runs, s.out, [&](const std::string& name,
                                                                                            const std::string& dir, auto t0) {
         auto model = ap::models::make_binary_model<float>(mo, s.seed);
-        const ap::train::History h = examples::fit_binary(model, data, valid, name, s, s.seed, name);
+        const ap::train::History h = examples::fit_binary(model, data, valid, name, s, s.seed, name, 0, par);
         ap::train::EvaluationOptions eo;
         eo.chunk = 4 * s.batch;
         eo.fourier = examples::fourier_options(s);
         eo.site_masks = sites.empty() ? nullptr : &masks;
-        ap::train::BinaryEvaluation ev = ap::train::evaluate_binary(model, test, eo);
+        ap::train::BinaryEvaluation ev = par.evaluate_binary(model, test, eo);
+        if (!par.root()) return std::pair{std::move(ev), std::move(h)};  // rank 0 writes
         auto spec = ap::models::spec_of(mo);
         spec.extra = examples::training_record(name, s);
         ap::io::save_model(model, spec, dir);
@@ -108,7 +115,8 @@ int run(Settings s, bool simulated) {
         shap.push_back({"DeepSHAP", std::move(scores)});
         examples::write_run_record(dir, name, ev.metrics, h, t0);
         return std::pair{std::move(ev), std::move(h)};
-    });
+    }, par.root());
+    if (!par.root()) return 0;
     examples::write_summary(s.out + "/summary.tsv", runs, evs,
                             {"accuracy", "auroc", "auprc", "fourier_score", "motif_auprc", "motif_share", "entropy",
                              "seconds"});
@@ -126,6 +134,7 @@ int run(Settings s, bool simulated) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    examples::Parallel par(&argc, &argv);  // mpirun -np R: data-parallel (examples/parallel.hpp)
     Settings s;
     CLI::App app{"Train the paper's binary model with an attribution prior (attrprior).\n"
                  "Without arguments: simulate a data set, train with the Fourier prior and without, compare."};
@@ -136,10 +145,5 @@ int main(int argc, char** argv) {
     if (simulate && app.count("--length") == 0) s.length = 400;  // documented simulation size
     if (simulate && app.count("--batch") == 0) s.batch = 32;
     if (simulate && app.count("--epochs") == 0) s.epochs = 12;
-    try {
-        return run(s, simulate);
-    } catch (const std::exception& e) {
-        std::cerr << "train_binary: error: " << e.what() << "\n";
-        return 1;
-    }
+    return par.run("train_binary", [&] { return run(s, simulate, par); });
 }

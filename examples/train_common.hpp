@@ -12,6 +12,8 @@
 
 #include <omp.h>
 
+#include "parallel.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -140,16 +142,21 @@ inline void add_binary_data_options(CLI::App& app, BinaryDataSettings& d) {
 /// Simulates the binary programs' no-argument data set into `dir` (4 chromosomes: chr1-2
 /// train, chr3 valid, chr4 test; d.sim_positives regions of d.length bases with 1-3 SPI1
 /// sites each) and points d and the hold-outs of r (unless given) at it.
-inline void simulate_binary_data(const std::string& dir, BinaryDataSettings& d, RunSettings& r, std::uint64_t seed) {
+/// `write` false points the settings at the files without writing them (the ranks other
+/// than 0 of an mpirun, examples/parallel.hpp).
+inline void simulate_binary_data(const std::string& dir, BinaryDataSettings& d, RunSettings& r, std::uint64_t seed,
+                                 bool write = true) {
     ap::genomics::SimulationOptions so;
     so.chromosomes = 4;
     so.chromosome_length = d.sim_chromosome_length;
     so.positives = d.sim_positives;
     so.window = d.length;
     so.seed = seed;
-    std::fprintf(stderr, "simulating a genome: 4 x %lld kb, %lld positives with 1-3 SPI1 sites each\n",
-                 static_cast<long long>(d.sim_chromosome_length / 1000), static_cast<long long>(d.sim_positives));
-    ap::genomics::write_simulation(ap::genomics::simulate_genome(so), dir);
+    if (write) {
+        std::fprintf(stderr, "simulating a genome: 4 x %lld kb, %lld positives with 1-3 SPI1 sites each\n",
+                     static_cast<long long>(d.sim_chromosome_length / 1000), static_cast<long long>(d.sim_positives));
+        ap::genomics::write_simulation(ap::genomics::simulate_genome(so), dir);
+    }
     d.fasta = dir + "/genome.fa";
     d.peaks = dir + "/peaks.narrowPeak";
     d.motif_sites = dir + "/motif_sites.bed";
@@ -181,33 +188,29 @@ inline std::vector<ap::genomics::Interval> read_motif_sites(const std::string& p
 /// the batch order and Dropout; the caller seeds the model's initialisation. An epoch is
 /// one pass over the training positives, or `steps_per_epoch` batches when it is > 0
 /// (train::StepsPerEpoch). Per-epoch bars are labelled `label` (none when it is empty).
+/// Data parallel across the ranks of `par` under mpirun (examples/parallel.hpp).
 inline ap::train::History fit_binary(ap::nn::Model<float>& model, const ap::genomics::BinaryDataset& train_data,
                                      const ap::genomics::BinaryExamples& valid, const std::string& prior,
                                      const RunSettings& s, std::uint64_t seed, const std::string& label,
-                                     Index steps_per_epoch = 0) {
+                                     Index steps_per_epoch, Parallel& par) {
     ap::train::ClassBalancedBCE<float> loss;
     ap::genomics::BalancedBatcher batcher(train_data, s.batch, s.batch, true, s.jitter, seed);
     return with_prior(prior, s, [&](auto& p) {
         ap::train::DoubleBackprop<float> step(static_cast<float>(s.lambda));
         ap::train::Adam<float> adam(ap::train::AdamOptions{s.lr});
-        ap::train::ValidationLoss<float, ap::genomics::BinaryExamples, decltype(loss)> validation(valid, loss,
-                                                                                               4 * s.batch);
         ap::train::FitOptions fo;
         fo.epochs = s.epochs;
         fo.seed = seed;
         ap::train::EarlyStopping<float> stopping(s.patience);
-        auto fit_with = [&](auto& batches) {
-            if (label.empty()) return ap::train::fit(model, step, p, loss, adam, batches, validation, fo, stopping);
-            ap::train::ProgressBars bars(label);
-            return ap::train::fit(model, step, p, loss, adam, batches, validation, fo, stopping, bars);
+        auto fit_with = [&](auto batches) {
+            if (label.empty())
+                return par.fit(model, step, p, loss, adam, std::move(batches), valid, 4 * s.batch, fo, stopping);
+            ap::train::ProgressBars bars(label, par.log());
+            return par.fit(model, step, p, loss, adam, std::move(batches), valid, 4 * s.batch, fo, stopping, bars);
         };
-        if (steps_per_epoch > 0) {
-            ap::train::Prefetching<ap::train::StepsPerEpoch<ap::genomics::BalancedBatcher>> batches(
-                ap::train::StepsPerEpoch<ap::genomics::BalancedBatcher>(batcher, steps_per_epoch));
-            return fit_with(batches);
-        }
-        ap::train::Prefetching<ap::genomics::BalancedBatcher> batches(batcher);
-        return fit_with(batches);
+        if (steps_per_epoch > 0)
+            return fit_with(ap::train::StepsPerEpoch<ap::genomics::BalancedBatcher>(batcher, steps_per_epoch));
+        return fit_with(batcher);
     });
 }
 
@@ -240,18 +243,22 @@ inline double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 /// Trains and evaluates one model per run into <out>/<name>/, which holds an INCOMPLETE
 /// marker until its run finished. run(name, dir, t0) returns {evaluation, history} (t0:
-/// the run's start, for its "seconds" metric).
+/// the run's start, for its "seconds" metric). `writes` false: no folder or marker (the
+/// ranks other than 0 of an mpirun, examples/parallel.hpp).
 template <class Evaluation, class Run>
 std::pair<std::vector<Evaluation>, std::vector<ap::train::History>> run_all(const std::vector<std::string>& runs,
-                                                                          const std::string& out, Run&& run) {
+                                                                          const std::string& out, Run&& run,
+                                                                          bool writes = true) {
     std::pair<std::vector<Evaluation>, std::vector<ap::train::History>> results;
     for (const std::string& name : runs) {
         const std::string dir = out + "/" + name;
-        std::filesystem::create_directories(dir);
-        std::ofstream(dir + "/INCOMPLETE") << "training did not finish\n";
+        if (writes) {
+            std::filesystem::create_directories(dir);
+            std::ofstream(dir + "/INCOMPLETE") << "training did not finish\n";
+        }
         const auto t0 = std::chrono::steady_clock::now();
         auto [ev, h] = run(name, dir, t0);
-        std::filesystem::remove(dir + "/INCOMPLETE");
+        if (writes) std::filesystem::remove(dir + "/INCOMPLETE");
         results.first.push_back(std::move(ev));
         results.second.push_back(std::move(h));
     }

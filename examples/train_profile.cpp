@@ -19,6 +19,7 @@
 #include <attrprior/report/training_report.hpp>
 #include <attrprior/train/evaluate.hpp>
 
+#include "parallel.hpp"
 #include "train_common.hpp"
 
 #include <chrono>
@@ -52,22 +53,26 @@ struct Settings : examples::RunSettings {
     Index sim_chromosome_length = 300000;
 };
 
-/// Simulates the no-argument data set into out/data and points the settings at it.
-void simulate(Settings& s) {
+/// Simulates the no-argument data set into out/data (rank 0; the others wait for the files)
+/// and points the settings at it.
+void simulate(Settings& s, examples::Parallel& par) {
     gx::SimulationOptions so;
     so.chromosomes = 8;  // chr1-6 train, chr7 valid, chr8 test
     so.chromosome_length = s.sim_chromosome_length;
     so.positives = s.sim_peaks;
     so.window = s.input_length;
     so.seed = s.seed;
-    std::cerr << "simulating a genome: 8 x " << s.sim_chromosome_length / 1000 << " kb, " << s.sim_peaks
+    par.log() << "simulating a genome: 8 x " << s.sim_chromosome_length / 1000 << " kb, " << s.sim_peaks
               << " peaks with 1-3 SPI1 sites each, reads from a strand-specific footprint + control\n";
-    const auto genome = gx::simulate_genome(so);
-    gx::CoverageSimulationOptions co;
-    co.seed = s.seed + 1;
     const std::string dir = s.out + "/data";
-    gx::write_simulation(genome, dir);
-    gx::write_coverage(gx::simulate_coverage(genome, co), dir);
+    if (par.root()) {
+        const auto genome = gx::simulate_genome(so);
+        gx::CoverageSimulationOptions co;
+        co.seed = s.seed + 1;
+        gx::write_simulation(genome, dir);
+        gx::write_coverage(gx::simulate_coverage(genome, co), dir);
+    }
+    par.barrier();
     s.fasta = dir + "/genome.fa";
     s.peaks = dir + "/peaks.narrowPeak";
     s.motif_sites = dir + "/motif_sites.bed";
@@ -79,7 +84,7 @@ void simulate(Settings& s) {
     if (s.test_chroms.empty()) s.test_chroms = {"chr8"};
 }
 
-int run(Settings s, bool simulated) {
+int run(Settings s, bool simulated, examples::Parallel& par) {
     const auto t_start = std::chrono::steady_clock::now();
     examples::check_run_settings(s);
     if (s.weighting != "probabilities" && s.weighting != "log_probabilities")
@@ -95,10 +100,12 @@ int run(Settings s, bool simulated) {
         throw ap::invalid_argument("--input-length = " + std::to_string(s.input_length) + " is too short: the model trims " +
                                    std::to_string(trimmed) + " positions, so it must be > " + std::to_string(trimmed));
     ap::priors::validate(examples::fourier_options(s), s.input_length, "--freq-limit (with --input-length)");
-    fs::create_directories(s.out);
-    if (simulated) simulate(s);
+    if (par.root()) fs::create_directories(s.out);
+    if (simulated) simulate(s, par);
     if (s.fasta.empty() || s.peaks.empty() || s.bigwig_plus.empty())
         throw ap::invalid_argument("--fasta, --peaks and --bigwig-plus are required (or run with no arguments to simulate)");
+    if (par.root()) gx::Fasta(s.fasta);  // indexes it once, before the other ranks open it
+    par.barrier();
     gx::Fasta fasta(s.fasta);
     std::vector<std::pair<std::string, Index>> chroms;
     for (const auto& c : fasta.chromosomes()) chroms.emplace_back(c, fasta.length(c));
@@ -119,10 +126,10 @@ int run(Settings s, bool simulated) {
     dopt.max_jitter = s.jitter;
     dopt.valid_chroms = s.valid_chroms;
     dopt.test_chroms = s.test_chroms;
-    std::cerr << "reading the peaks and their coverage\n";
+    par.log() << "reading the peaks and their coverage\n";
     const gx::ProfileDataset data(fasta, gx::read_narrowpeak(s.peaks), tracks.signal_tracks(), tracks.control_tracks(),
                                   dopt);
-    std::cerr << data.report().summary() << "\n";
+    par.log() << data.report().summary() << "\n";
     const gx::ProfileExamples valid(data, gx::Split::valid), test(data, gx::Split::test);
     if (test.size() == 0) throw ap::invalid_argument("the test split is empty (check --test-chroms)");
     std::vector<std::pair<std::string, Index>> windows;
@@ -150,21 +157,21 @@ int run(Settings s, bool simulated) {
         ap::train::History h = examples::with_prior(name, s, [&](auto& prior) {
             ap::train::DoubleBackprop<float, ap::train::ProfileTarget> step(static_cast<float>(s.lambda), target);
             ap::train::Adam<float> adam(ap::train::AdamOptions{s.lr});
-            ap::train::Prefetching<gx::ProfileBatcher> batches(
-                gx::ProfileBatcher(data, gx::Split::train, s.batch, s.jitter, !s.no_rc, s.seed));
-            ap::train::ValidationLoss<float, gx::ProfileExamples, decltype(loss)> validation(valid, loss, s.batch);
             ap::train::FitOptions fo;
             fo.epochs = s.epochs;
             fo.seed = s.seed;
             ap::train::EarlyStopping<float> stopping(s.patience);
-            ap::train::ProgressBars bars(name);
-            return ap::train::fit(model, step, prior, loss, adam, batches, validation, fo, stopping, bars);
+            ap::train::ProgressBars bars(name, par.log());
+            return par.fit(model, step, prior, loss, adam,
+                           gx::ProfileBatcher(data, gx::Split::train, s.batch, s.jitter, !s.no_rc, s.seed), valid,
+                           s.batch, fo, stopping, bars);
         });
         ap::train::EvaluationOptions eo;
         eo.chunk = s.batch;
         eo.fourier = examples::fourier_options(s);
         eo.site_masks = sites.empty() ? nullptr : &masks;
-        ap::train::ProfileEvaluation ev = ap::train::evaluate_profile(model, test, target, eo);
+        ap::train::ProfileEvaluation ev = par.evaluate_profile(model, test, target, eo);
+        if (!par.root()) return std::pair{std::move(ev), std::move(h)};  // rank 0 writes
         auto spec = ap::models::spec_of(mo);
         spec.extra = examples::training_record(name, s);
         spec.extra["counts_weight"] = s.counts_weight;
@@ -175,7 +182,8 @@ int run(Settings s, bool simulated) {
         shap.push_back({"DeepSHAP", examples::explain_test_split(model, test, test_windows, shap_target, s, dir, fasta)});
         examples::write_run_record(dir, name, ev.metrics, h, t0);
         return std::pair{std::move(ev), std::move(h)};
-    });
+    }, par.root());
+    if (!par.root()) return 0;
     examples::write_summary(s.out + "/summary.tsv", runs, evs,
                             {"profile_jsd", "profile_pearson", "profile_spearman", "counts_pearson", "counts_spearman",
                              "fourier_score", "motif_auprc", "motif_share", "entropy", "seconds"});
@@ -191,6 +199,7 @@ int run(Settings s, bool simulated) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    examples::Parallel par(&argc, &argv);  // mpirun -np R: data-parallel (examples/parallel.hpp)
     Settings s;
     CLI::App app{"Train the paper's profile (BPNet-style) model with an attribution prior (attrprior).\n"
                  "Without arguments: simulate a data set, train with the Fourier prior and without, compare."};
@@ -222,10 +231,5 @@ int main(int argc, char** argv) {
     if (simulated && app.count("--batch") == 0) s.batch = 32;
     if (simulated && app.count("--epochs") == 0) s.epochs = 12;
     if (simulated && app.count("--jitter") == 0) s.jitter = 32;
-    try {
-        return run(s, simulated);
-    } catch (const std::exception& e) {
-        std::cerr << "train_profile: error: " << e.what() << "\n";
-        return 1;
-    }
+    return par.run("train_profile", [&] { return run(s, simulated, par); });
 }

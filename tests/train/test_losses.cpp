@@ -408,3 +408,37 @@ TEST(Losses, SteadyStateCallsDoNotAllocate) {
     EXPECT_EQ(g_allocations.load() - before, 0);
     EXPECT_TRUE(std::isfinite(sum));
 }
+
+// Data-parallel training (docs/distributed.md §2): shares of a batch evaluated with the
+// class sizes of the whole batch add up to the whole batch's value and gradient, even when
+// a share holds one class only; a normaliser smaller than the share's counts is refused.
+TEST(ClassBalancedBCE, SharesWithTheWholeBatchCountsAddUpToTheWholeBatch) {
+    const Index B = 9, T = 2;
+    std::vector<float> z, y, g_whole(B * T), g_share(B * T);
+    for (Index i = 0; i < B * T; ++i) {
+        z.push_back(0.4f * float(i % 5) - 0.9f);
+        y.push_back(i < 8 ? 1.f : (i == 11 ? -1.f : 0.f));  // the first share (3 rows): positives only
+    }
+    ap::train::ClassBalancedBCE<float> loss;
+    const float whole = loss.value_and_gradient({z.data(), B, 1, T}, {y.data(), B, 1, T}, {g_whole.data(), B, 1, T});
+    const auto counts = ap::train::ClassBalancedBCE<float>::class_counts({y.data(), B, 1, T});
+    EXPECT_EQ(counts.positives, 8);
+    EXPECT_EQ(counts.negatives, 9);
+    double sum = 0, naive = 0;
+    for (Index first : {Index(0), Index(3)}) {
+        const Index rows = first == 0 ? 3 : B - 3;
+        sum += loss.value_and_gradient({z.data() + first * T, rows, 1, T}, {y.data() + first * T, rows, 1, T},
+                                       {g_share.data() + first * T, rows, 1, T}, counts);
+        std::vector<float> scratch(rows * T);
+        naive += 0.5 * loss.value_and_gradient({z.data() + first * T, rows, 1, T}, {y.data() + first * T, rows, 1, T},
+                                               {scratch.data(), rows, 1, T});
+    }
+    EXPECT_NEAR(sum, whole, 1e-6);
+    EXPECT_GT(std::abs(naive - whole), 1e-2);  // per-share means would not do
+    for (Index i = 0; i < B * T; ++i) EXPECT_NEAR(g_share[i], g_whole[i], 1e-7) << i;
+    ap::train::ClassBalancedBCE<float>::ClassCounts too_few;
+    too_few.positives = 1;
+    too_few.negatives = 9;
+    EXPECT_THROW(loss.value_and_gradient({z.data(), 4, 1, T}, {y.data(), 4, 1, T}, {g_share.data(), 4, 1, T}, too_few),
+                 ap::invalid_argument);
+}

@@ -260,8 +260,13 @@ public:
     void zero_gradients() { grads_.setZero(); }
     /// Forwards the step's random state to random layers (Dropout).
     void set_random_state(std::uint64_t seed, std::uint64_t step) {
+        random_seed_ = seed;
+        random_step_ = step;
         for (Node& n : nodes_) n.layer->set_random_state(seed, step);
     }
+    /// The arguments of the latest set_random_state (0, 0 before the first).
+    std::uint64_t random_seed() const { return random_seed_; }
+    std::uint64_t random_step() const { return random_step_; }
 
     // ---- passes ------------------------------------------------------------------
     /// h_i = F_i(h_{i-1}) for every node. Keeps a view of x: x must outlive the step.
@@ -635,6 +640,7 @@ private:
     std::vector<int> outputs_;
     bool compiled_ = false;
     Vector params_, grads_, state_;
+    std::uint64_t random_seed_ = 0, random_step_ = 0;
     Index batch_ = 0, capacity_ = 0;
     std::vector<ConstTensor> inputs_;
     std::vector<Scalar> zeros_;

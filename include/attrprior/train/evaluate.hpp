@@ -77,25 +77,24 @@ inline void require_masks(const EvaluationOptions& o, Index n, Index L, const ch
 }
 }  // namespace detail
 
-/// Evaluates a binary model (output 0: B x 1 x T logits; task 0 is scored) on an example
-/// set whose targets are the labels. Throws invalid_argument for an empty set.
+/// The passes of evaluate_binary without the metrics: attributions, task-0 logits and
+/// labels of every example (examples, length, attributions, logits, labels). An empty set
+/// gives empty arrays. Split from the metrics so that a data-parallel run computes the
+/// passes on shares of the examples (docs/distributed.md §3).
 template <class Examples>
-BinaryEvaluation evaluate_binary(nn::Model<float>& model, const Examples& examples,
-                                 const EvaluationOptions& options = EvaluationOptions()) {
+BinaryEvaluation binary_passes(nn::Model<float>& model, const Examples& examples, Index chunk) {
     const char* where = "evaluate_binary";
     BinaryEvaluation ev;
     const Index N = examples.size(), L = model.input_shape(0).length, T = model.output_shape_of(0).channels;
-    require(N >= 1, where, "examples", N, "must be >= 1 (is the split empty?)");
     require(examples.shapes().targets.length == 1 && examples.shapes().targets.channels == T, where, "target shape",
             nn::to_string(examples.shapes().targets), "must be [1 x ", T, "] (the labels of the model's ", T, " tasks)");
-    detail::require_masks(options, N, L, where);
     ev.examples = N;
     ev.length = L;
     ev.attributions.assign(static_cast<std::size_t>(N * L * 4), 0.f);
     std::vector<float> logits(static_cast<std::size_t>(N * T));
     ev.labels.resize(static_cast<std::size_t>(N));
     ev.logits.resize(static_cast<std::size_t>(N));
-    Predictor<float> predictor(options.chunk);
+    Predictor<float> predictor(chunk);
     // Labels: task 0 of each chunk's targets, read while the chunk is at hand.
     predictor.attributions(model, examples, {ev.attributions.data(), N, L, 4}, {{logits.data(), N, 1, T}},
                            [&](Index first, Index done, Index) {
@@ -103,11 +102,18 @@ BinaryEvaluation evaluate_binary(nn::Model<float>& model, const Examples& exampl
                                for (Index b = 0; b < done - first; ++b)
                                    ev.labels[static_cast<std::size_t>(first + b)] = int(y(b, 0, 0));
                            });
+    for (Index i = 0; i < N; ++i) ev.logits[static_cast<std::size_t>(i)] = logits[static_cast<std::size_t>(i * T)];
+    return ev;
+}
+
+/// The metrics of evaluate_binary from the arrays binary_passes filled.
+inline void score_binary(BinaryEvaluation& ev, const EvaluationOptions& options) {
+    const Index N = ev.examples, L = ev.length;
+    require(N >= 1, "evaluate_binary", "examples", N, "must be >= 1 (is the split empty?)");
+    detail::require_masks(options, N, L, "evaluate_binary");
     std::vector<Index> positives;
-    for (Index i = 0; i < N; ++i) {
-        ev.logits[static_cast<std::size_t>(i)] = logits[static_cast<std::size_t>(i * T)];
+    for (Index i = 0; i < N; ++i)
         if (ev.labels[static_cast<std::size_t>(i)] == 1) positives.push_back(i);
-    }
     ev.metrics["accuracy"] = metrics::accuracy(ev.logits, ev.labels);
     ev.metrics["auroc"] = metrics::auroc(ev.logits, ev.labels);
     ev.metrics["auprc"] = metrics::auprc(ev.logits, ev.labels);
@@ -118,15 +124,25 @@ BinaryEvaluation evaluate_binary(nn::Model<float>& model, const Examples& exampl
     for (Index i : positives)
         if (ev.logits[static_cast<std::size_t>(i)] > best) best = ev.logits[static_cast<std::size_t>(i)], ev.best_positive = i;
     ev.mean_spectrum = metrics::mean_spectrum(attr, positives, options.fourier);
+}
+
+/// Evaluates a binary model (output 0: B x 1 x T logits; task 0 is scored) on an example
+/// set whose targets are the labels. Throws invalid_argument for an empty set.
+template <class Examples>
+BinaryEvaluation evaluate_binary(nn::Model<float>& model, const Examples& examples,
+                                 const EvaluationOptions& options = EvaluationOptions()) {
+    require(examples.size() >= 1, "evaluate_binary", "examples", examples.size(), "must be >= 1 (is the split empty?)");
+    detail::require_masks(options, examples.size(), model.input_shape(0).length, "evaluate_binary");
+    BinaryEvaluation ev = binary_passes(model, examples, options.chunk);
+    score_binary(ev, options);
     return ev;
 }
 
-/// Evaluates a profile model (output 0: profile logits B x O x P, output 1: log counts
-/// B x 1 x P) on an example set whose targets are the observed reads. `target` defines
-/// the attributions (ProfileTarget: probabilities or log-probabilities weighting).
+/// The passes of evaluate_profile without the metrics: attributions, profile logits, log
+/// counts and observed reads of every example (see binary_passes).
 template <class Examples>
-ProfileEvaluation evaluate_profile(nn::Model<float>& model, const Examples& examples, const ProfileTarget& target,
-                                   const EvaluationOptions& options = EvaluationOptions()) {
+ProfileEvaluation profile_passes(nn::Model<float>& model, const Examples& examples, const ProfileTarget& target,
+                                 Index chunk) {
     const char* where = "evaluate_profile";
     require(model.outputs().size() == 2, where, "model outputs", model.outputs().size(),
             "must be 2 (profile logits, log counts)");
@@ -134,16 +150,14 @@ ProfileEvaluation evaluate_profile(nn::Model<float>& model, const Examples& exam
     const Index N = examples.size(), L = model.input_shape(0).length;
     const nn::Shape ps = model.output_shape_of(0);
     const Index O = ps.length, P = ps.channels;
-    require(N >= 1, where, "examples", N, "must be >= 1 (is the split empty?)");
     require(examples.shapes().targets == ps, where, "target shape", nn::to_string(examples.shapes().targets),
             "must equal the profile output's ", nn::to_string(ps));
-    detail::require_masks(options, N, L, where);
     ev.examples = N, ev.length = L, ev.output_length = O, ev.channels = P;
     ev.attributions.assign(static_cast<std::size_t>(N * L * 4), 0.f);
     ev.logits.assign(static_cast<std::size_t>(N * O * P), 0.f);
     ev.observed.assign(ev.logits.size(), 0.f);
     ev.log_counts.assign(static_cast<std::size_t>(N * P), 0.f);
-    Predictor<float, ProfileTarget> predictor(options.chunk, target);
+    Predictor<float, ProfileTarget> predictor(chunk, target);
     // Observed reads: each chunk's targets, copied while the chunk is at hand.
     predictor.attributions(model, examples, {ev.attributions.data(), N, L, 4},
                            {{ev.logits.data(), N, O, P}, {ev.log_counts.data(), N, 1, P}},
@@ -151,6 +165,14 @@ ProfileEvaluation evaluate_profile(nn::Model<float>& model, const Examples& exam
                                std::copy_n(predictor.current_chunk().targets().data, (done - first) * O * P,
                                            ev.observed.data() + first * O * P);
                            });
+    return ev;
+}
+
+/// The metrics of evaluate_profile from the arrays profile_passes filled.
+inline void score_profile(ProfileEvaluation& ev, const EvaluationOptions& options) {
+    const Index N = ev.examples, L = ev.length, O = ev.output_length, P = ev.channels;
+    require(N >= 1, "evaluate_profile", "examples", N, "must be >= 1 (is the split empty?)");
+    detail::require_masks(options, N, L, "evaluate_profile");
     const ConstTensor3<float> observed(ev.observed.data(), N, O, P), logits(ev.logits.data(), N, O, P),
         log_counts(ev.log_counts.data(), N, 1, P);
     const auto pm = metrics::profile_metrics(observed, logits, log_counts);
@@ -183,6 +205,20 @@ ProfileEvaluation evaluate_profile(nn::Model<float>& model, const Examples& exam
         }
         if (used > 0 && sum / used > best) best = sum / used, ev.best = i;
     }
+}
+
+/// Evaluates a profile model (output 0: profile logits B x O x P, output 1: log counts
+/// B x 1 x P) on an example set whose targets are the observed reads. `target` defines
+/// the attributions (ProfileTarget: probabilities or log-probabilities weighting).
+template <class Examples>
+ProfileEvaluation evaluate_profile(nn::Model<float>& model, const Examples& examples, const ProfileTarget& target,
+                                   const EvaluationOptions& options = EvaluationOptions()) {
+    require(model.outputs().size() == 2, "evaluate_profile", "model outputs", model.outputs().size(),
+            "must be 2 (profile logits, log counts)");
+    require(examples.size() >= 1, "evaluate_profile", "examples", examples.size(), "must be >= 1 (is the split empty?)");
+    detail::require_masks(options, examples.size(), model.input_shape(0).length, "evaluate_profile");
+    ProfileEvaluation ev = profile_passes(model, examples, target, options.chunk);
+    score_profile(ev, options);
     return ev;
 }
 

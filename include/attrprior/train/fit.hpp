@@ -147,9 +147,11 @@ struct NoValidation {
 
 /// Trains `model` (see the top of this file). Returns the history; the model holds the
 /// final weights (or the best, with EarlyStopping).
-template <class Scalar, class Target, class Prior, class Loss, class Optimizer, class Batcher, class Validation,
+/// `step` is a DoubleBackprop, or anything with its step(model, prior, loss, batch) member
+/// returning StepResult<Scalar> (distributed::DataParallel, docs/distributed.md §2).
+template <class Scalar, class Step, class Prior, class Loss, class Optimizer, class Batcher, class Validation,
           class... Callbacks>
-History fit(nn::Model<Scalar>& model, DoubleBackprop<Scalar, Target>& step, Prior& prior, Loss& loss,
+History fit(nn::Model<Scalar>& model, Step& step, Prior& prior, Loss& loss,
             Optimizer& optimizer, Batcher& batches, Validation&& validation, const FitOptions& options,
             Callbacks&&... callbacks) {
     check_batcher<Batcher, Scalar>();

@@ -100,11 +100,40 @@ T log_gamma(T x) {
 ///
 /// Labels must be exactly 1, 0 or -1 (invalid_argument naming the value and its index);
 /// NaN/Inf in logits or labels is numeric_error.
+///
+/// Data-parallel training (docs/distributed.md §2) evaluates one share of a batch per
+/// process with the class sizes of the whole batch (`normaliser`): the shares' values and
+/// gradients then add up to the whole batch's.
 template <class Scalar>
 class ClassBalancedBCE {
 public:
+    /// Elements of each class in a target tensor (ambiguous -1 elements are in neither).
+    struct ClassCounts {
+        Index positives = 0, negatives = 0;
+    };
+    static ClassCounts class_counts(ConstTensor3<Scalar> targets) {
+        ClassCounts c;
+        for (Index i = 0; i < targets.size(); ++i) {
+            c.positives += targets.data[i] == Scalar(1);
+            c.negatives += targets.data[i] == Scalar(0);
+        }
+        return c;
+    }
+
     Scalar value_and_gradient(ConstTensor3<Scalar> outputs, ConstTensor3<Scalar> targets,
                               Tensor3<Scalar> gradient) const {
+        return compute(outputs, targets, gradient, nullptr);
+    }
+    /// The same with the class sizes (and so the classes present) taken from `normaliser`,
+    /// which must count at least this tensor's elements of each class.
+    Scalar value_and_gradient(ConstTensor3<Scalar> outputs, ConstTensor3<Scalar> targets,
+                              Tensor3<Scalar> gradient, const ClassCounts& normaliser) const {
+        return compute(outputs, targets, gradient, &normaliser);
+    }
+
+private:
+    Scalar compute(ConstTensor3<Scalar> outputs, ConstTensor3<Scalar> targets, Tensor3<Scalar> gradient,
+                   const ClassCounts* normaliser) const {
         constexpr const char* where = "ClassBalancedBCE::value_and_gradient";
         detail::validate_loss_arguments(where, outputs, targets, gradient);
         using A = Accumulator<Scalar>;
@@ -147,6 +176,14 @@ public:
             }
         }
 
+        if (normaliser != nullptr) {
+            require(normaliser->positives >= n_pos, where, "normaliser positives", normaliser->positives,
+                    "must be >= this tensor's ", n_pos);
+            require(normaliser->negatives >= n_neg, where, "normaliser negatives", normaliser->negatives,
+                    "must be >= this tensor's ", n_neg);
+            n_pos = normaliser->positives;
+            n_neg = normaliser->negatives;
+        }
         const int classes = (n_pos > 0 ? 1 : 0) + (n_neg > 0 ? 1 : 0);
         if (classes == 0) {  // nothing labelled: ambiguous elements already have g = 0
             return Scalar(0);
