@@ -92,3 +92,25 @@ TEST(Random, CounterKeyChainsThreeSteps) {
     EXPECT_NE(attrprior::counter_key(5, 6, 7), attrprior::counter_key(5, 7, 6));
     EXPECT_NE(attrprior::counter_key(5, 6, 7), attrprior::counter_key(6, 6, 7));
 }
+
+// nested_subsample: ceil(f n) of n items, the first of one shuffled order, so smaller
+// fractions drawn from the same generator state are subsets of larger ones.
+TEST(Random, NestedSubsampleKeepsTheFirstOfOneShuffledOrder) {
+    std::vector<char> previous(25, 0);
+    for (double f : {0.04, 0.2, 0.5, 0.96, 1.0}) {
+        std::mt19937_64 rng(11);
+        const auto chosen = attrprior::nested_subsample(25, f, rng);
+        ASSERT_EQ(chosen.size(), 25u);
+        EXPECT_EQ(std::count(chosen.begin(), chosen.end(), 1), static_cast<long>(std::ceil(f * 25 - 1e-9))) << f;
+        for (std::size_t i = 0; i < 25; ++i) {
+            if (previous[i]) {
+                EXPECT_TRUE(chosen[i]) << "item " << i << " lost at fraction " << f;
+            }
+        }
+        previous = chosen;
+    }
+    std::mt19937_64 rng(1);
+    EXPECT_TRUE(attrprior::nested_subsample(0, 0.5, rng).empty());
+    EXPECT_THROW(attrprior::nested_subsample(5, 1.5, rng), attrprior::invalid_argument);
+    EXPECT_THROW(attrprior::nested_subsample(5, 0.0, rng), attrprior::invalid_argument);
+}

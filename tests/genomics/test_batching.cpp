@@ -19,6 +19,7 @@
 #include "../support/expect_error.hpp"
 #include "../support/profile_world.hpp"
 #include "attrprior/genomics/dataset.hpp"
+#include "attrprior/genomics/example_sets.hpp"
 #include "attrprior/genomics/fasta.hpp"
 #include "attrprior/genomics/profile_dataset.hpp"
 #include "attrprior/genomics/sequence.hpp"
@@ -414,6 +415,42 @@ TEST(ProfileBatcher, RejectsBadArguments) {
     expect_invalid([&] { ag::ProfileBatcher(ds, ag::Split::valid, 4, 0, false, 1); }, "has no examples");
     expect_invalid([&] { ag::ProfileBatcher(ds, ag::Split::test, 4, 0, false, 1); }, "has no examples");
     expect_invalid([&] { ag::ProfileBatcher(ds, ag::Split::train, 4, 3, false, 1); }, "max_jitter = 2");
+}
+
+// A batcher over listed rows (a training fraction, docs/stability.md) draws exactly those
+// rows: over the rows of a split it gives the split's batches, and a subsample's batches
+// are made of the subsample's examples only.
+TEST(ProfileBatcher, RowsConstructorDrawsOnlyTheListedRows) {
+    ag::Fasta fasta(genome().fasta);
+    const Tracks t = make_tracks(2, 0);
+    const ag::ProfileDataset ds(fasta, many_peaks(), t.signal, t.control, split_options(0));
+    const auto& train = ds.indices(ag::Split::train);
+    ASSERT_GE(train.size(), 4u);
+    ag::ProfileBatcher by_split(ds, ag::Split::train, 3, 0, false, 9), by_rows(ds, train, 3, 0, false, 9);
+    EXPECT_EQ(by_rows.batches_per_epoch(), by_split.batches_per_epoch());
+    std::vector<float> x1(3 * kL * 4), p1(3 * kO * 2), x2(x1.size()), p2(p1.size());
+    for (int n = 0; n < 5; ++n) {
+        by_split.next(x1.data(), p1.data(), static_cast<float*>(nullptr));
+        by_rows.next(x2.data(), p2.data(), static_cast<float*>(nullptr));
+        EXPECT_EQ(x1, x2);
+        EXPECT_EQ(p1, p2);
+    }
+    // One row listed: every batch row is that example.
+    const std::vector<Index> one{train[1]};
+    ag::ProfileBatcher single(ds, one, 2, 0, false, 3);
+    EXPECT_EQ(single.batches_per_epoch(), 1);
+    std::vector<float> x(2 * kL * 4), p(2 * kO * 2), xe(kL * 4), pe(kO * 2);
+    single.next(x.data(), p.data(), static_cast<float*>(nullptr));
+    const ag::ProfileExamples just(ds, one);
+    at::Batch<float> b(just.shapes(), 1);
+    just.encode(0, 1, b);
+    for (int r = 0; r < 2; ++r) {
+        EXPECT_EQ(std::vector<float>(x.begin() + r * kL * 4, x.begin() + (r + 1) * kL * 4),
+                  std::vector<float>(b.input(0).data, b.input(0).data + kL * 4));
+    }
+    expect_invalid([&] { ag::ProfileBatcher(ds, std::vector<Index>{}, 2, 0, false, 1); }, "the row list has no examples");
+    expect_invalid([&] { ag::ProfileBatcher(ds, std::vector<Index>{Index(ds.examples().size())}, 2, 0, false, 1); },
+                   "row = ");
 }
 
 static_assert(at::is_batcher_v<ag::ProfileBatcher, float> && at::is_batcher_v<ag::ProfileBatcher, double>);

@@ -589,3 +589,22 @@ TEST(ProfileDataset, EncodeRejectsIndexAndShiftOutOfRange) {
     std::vector<float> x2(kL * 4), p2(kO * 2);
     expect_invalid([&] { none.encode(0, 1, true, x2.data(), p2.data(), static_cast<float*>(nullptr)); }, "shift = 1");
 }
+
+// Training fractions of a profile study (docs/stability.md): ceil(f n) rows of the list,
+// in their order, nested across fractions for one subsample seed.
+TEST(TrainFractionRows, NestedOrderedSubsetsOfTheRows) {
+    std::vector<Index> rows;
+    for (Index i = 0; i < 40; ++i) rows.push_back(3 * i + 1);
+    std::vector<Index> previous;
+    for (double f : {0.1, 0.25, 0.5, 1.0}) {
+        const auto kept = ag::train_fraction_rows(rows, f, 5);
+        EXPECT_EQ(kept.size(), static_cast<std::size_t>(std::ceil(f * 40 - 1e-9))) << f;
+        EXPECT_TRUE(std::is_sorted(kept.begin(), kept.end()));
+        for (Index r : kept) EXPECT_NE(std::find(rows.begin(), rows.end(), r), rows.end());
+        for (Index r : previous) EXPECT_NE(std::find(kept.begin(), kept.end(), r), kept.end()) << "not nested at " << f;
+        previous = kept;
+    }
+    EXPECT_EQ(ag::train_fraction_rows(rows, 1.0, 5), rows);
+    EXPECT_NE(ag::train_fraction_rows(rows, 0.25, 5), ag::train_fraction_rows(rows, 0.25, 6));
+    EXPECT_THROW(ag::train_fraction_rows(rows, 0.0, 5), attrprior::invalid_argument);
+}

@@ -13,6 +13,7 @@
 // (Dropout masks, nn/dropout.hpp; shuffled references, docs/attribution.md).
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <random>
@@ -69,6 +70,21 @@ void shuffle(std::vector<T>& v, std::mt19937_64& rng) {
         const std::size_t j = static_cast<std::size_t>(uniform_below(rng, static_cast<Index>(i)));
         std::swap(v[i - 1], v[j]);
     }
+}
+
+/// Which of n items a training fraction keeps (docs/stability.md, "Training fractions"):
+/// the first ceil(fraction * n) of one random order drawn from `rng` (shuffle), returned as
+/// n flags. Drawn from the same generator state, smaller fractions keep subsets of larger
+/// ones. Throws invalid_argument unless 0 < fraction <= 1.
+inline std::vector<char> nested_subsample(std::size_t n, double fraction, std::mt19937_64& rng) {
+    require(fraction > 0.0 && fraction <= 1.0, "nested_subsample", "fraction", fraction, "must be in (0, 1]");
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    shuffle(order, rng);
+    const auto keep = static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(n) - 1e-9));
+    std::vector<char> chosen(n, 0);
+    for (std::size_t i = 0; i < keep && i < n; ++i) chosen[order[i]] = 1;
+    return chosen;
 }
 
 }  // namespace attrprior

@@ -214,13 +214,24 @@ class ProfileBatcher {
 public:
     ProfileBatcher(const ProfileDataset& data, Split split, Index batch, Index jitter, bool reverse_complement,
                    std::uint64_t seed)
-        : data_(&data), order_(data.indices(split)), batch_(batch), jitter_(jitter), rc_(reverse_complement),
+        : ProfileBatcher(data, data.indices(split), batch, jitter, reverse_complement, seed,
+                         std::string("split ") + split_name(split)) {}
+
+    /// Batches of the examples `rows` of the data set (indices into data.examples(), e.g. a
+    /// subsample of a split: genomics::train_fraction_rows). Throws invalid_argument for an
+    /// empty list or a row out of range.
+    ProfileBatcher(const ProfileDataset& data, std::vector<Index> rows, Index batch, Index jitter,
+                   bool reverse_complement, std::uint64_t seed, const std::string& what = "the row list")
+        : data_(&data), order_(std::move(rows)), batch_(batch), jitter_(jitter), rc_(reverse_complement),
           rng_(seed) {
         constexpr const char* who = "ProfileBatcher";
         require(batch >= 1, who, "batch", batch, "must be >= 1");
         require(jitter >= 0 && jitter <= data.options().max_jitter, who, "jitter", jitter,
                 "must be in [0, max_jitter = ", data.options().max_jitter, "] of the data set");
-        require(!order_.empty(), who, "split", split_name(split), "has no examples");
+        if (order_.empty()) throw invalid_argument(std::string(who) + ": " + what + " has no examples");
+        for (Index r : order_)
+            require(r >= 0 && r < static_cast<Index>(data.examples().size()), who, "row", r, "must be in [0, ",
+                    data.examples().size(), ")");
         cursor_ = order_.size();  // shuffled on first use
         const Index O = data.output_length(), C = data.control_channels();
         shapes_ = train::BatchShapes{{nn::Shape{data.input_length(), 4}}, nn::Shape{O, data.profile_channels()}};

@@ -190,15 +190,9 @@ public:
         std::array<Index, 2> kept{};
         for (int label : {1, 0}) {
             const auto& all = by_label[static_cast<std::size_t>(label)];
-            std::vector<std::size_t> order(all.size());
-            for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-            attrprior::shuffle(order, rng);
-            const auto keep = static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(all.size()) - 1e-9));
-            std::vector<char> chosen(all.size(), 0);
-            for (std::size_t i = 0; i < keep; ++i) chosen[order[i]] = 1;
+            const std::vector<char> chosen = nested_subsample(all.size(), fraction, rng);
             for (std::size_t i = 0; i < all.size(); ++i)
-                if (chosen[i]) train.push_back(all[i]);
-            kept[static_cast<std::size_t>(label)] = static_cast<Index>(keep);
+                if (chosen[i]) train.push_back(all[i]), ++kept[static_cast<std::size_t>(label)];
         }
         out.report_.messages.push_back(attrprior::detail::concat(
             "train split subsampled to fraction ", fraction, " (subsample seed ", subsample_seed, "): ", kept[1], " of ",

@@ -36,6 +36,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <random>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -45,6 +46,7 @@
 #include <vector>
 
 #include "attrprior/core/error.hpp"
+#include "attrprior/core/random.hpp"
 #include "attrprior/core/tensor.hpp"
 #include "attrprior/genomics/fasta.hpp"
 #include "attrprior/genomics/intervals.hpp"
@@ -340,6 +342,19 @@ private:
     std::string bases_;            // per example: input_length + 2 max_jitter bases
     std::vector<float> profiles_;  // per example: (output_length + 2 max_jitter) x (signal + control tracks)
 };
+
+/// The training-fraction subsample of `rows` (e.g. data.indices(Split::train)): the rows
+/// nested_subsample keeps with a generator seeded by `subsample_seed`, in their original
+/// order (docs/stability.md, "Training fractions"). The subsets of one seed are nested.
+inline std::vector<Index> train_fraction_rows(const std::vector<Index>& rows, double fraction,
+                                              std::uint64_t subsample_seed) {
+    std::mt19937_64 rng(subsample_seed);
+    const std::vector<char> chosen = nested_subsample(rows.size(), fraction, rng);
+    std::vector<Index> kept;
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        if (chosen[i]) kept.push_back(rows[i]);
+    return kept;
+}
 
 }  // namespace attrprior::genomics
 
