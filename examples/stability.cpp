@@ -91,18 +91,6 @@ ap::io::Json study_settings(const Settings& s, bool simulated) {
     return j;
 }
 
-/// metrics.json as numbers (null: NaN), without the wall time and epoch counts: what the
-/// study summarises over seeds.
-std::map<std::string, double> read_run_metrics(const std::string& dir) {
-    std::map<std::string, double> m;
-    const ap::io::Json j = ap::io::read_json_file(dir + "/metrics.json");
-    for (const auto& [k, v] : j.as_object()) {
-        if (k == "seconds" || k == "epochs") continue;
-        m[k] = v.is_null() ? std::nan("") : v.as_double();
-    }
-    return m;
-}
-
 int run(Settings s, bool simulated) {
     const auto t_start = std::chrono::steady_clock::now();
     examples::check_run_settings(s);
@@ -213,7 +201,7 @@ int run(Settings s, bool simulated) {
             for (const auto& [k, v] : ap::metrics::attribution_summary(view, all_positives, eo.fourier,
                                                                        sites.empty() ? nullptr : &masks))
                 metrics[m + "." + k] = v;
-            ap::io::write_npy(dir + "/attributions." + m + ".npy", a.data(), {P, L, 4});
+            ap::io::write_npy(st::attributions_path(s.out, r, m), a.data(), {P, L, 4});
         }
         auto spec = ap::models::spec_of(mo);
         spec.extra = examples::training_record(r.prior, rs);
@@ -222,54 +210,24 @@ int run(Settings s, bool simulated) {
         examples::write_run_record(dir, r.name(), metrics, h, t0);
     });
 
-    // Compare the seeds of every (prior, fraction, method).
-    std::vector<st::GroupStability> groups;
-    std::vector<double> fractions = s.study.fractions;
-    std::sort(fractions.begin(), fractions.end());
-    for (const auto& prior : s.study.priors)
-        for (double f : fractions)
-            for (const auto& m : s.methods) {
-                std::vector<ap::io::NpyArray<float>> arrays;
-                std::vector<ap::ConstTensor3<float>> views;
-                std::vector<std::map<std::string, double>> run_metrics;
-                for (std::uint64_t seed : s.study.seeds) {
-                    const std::string dir = s.out + "/" + st::StudyRun{prior, f, seed}.directory();
-                    arrays.push_back(ap::io::read_npy<float>(dir + "/attributions." + m + ".npy", {P, L, 4}));
-                    run_metrics.push_back(read_run_metrics(dir));
-                }
-                for (const auto& a : arrays) views.emplace_back(a.data.data(), P, L, 4);
-                groups.push_back(st::group_stability(prior, f, m, s.study.seeds, views, run_metrics));
-            }
+    // Compare the seeds of every (prior, fraction, method); the figure shows a typical
+    // example (median Jaccard of the first prior at the largest fraction).
+    const std::vector<st::GroupStability> groups = st::summarize_study(s.out, s.study, s.methods, P, L);
     st::write_stability_tsv(s.out + "/stability.tsv", groups, example_names);
-    ap::io::Json summary = st::stability_json(groups, settings);
-    ap::io::write_json_file(s.out + "/stability.json", summary);
-
-    // The figure: a typical example (median Jaccard of the first prior at the largest fraction).
+    ap::io::write_json_file(s.out + "/stability.json", st::stability_json(groups, settings));
     ap::report::StabilityFigureData fig;
     fig.groups = groups;
     fig.priors = s.study.priors;
-    fig.fractions = fractions;
+    fig.fractions = s.study.fractions;
+    std::sort(fig.fractions.begin(), fig.fractions.end());
     fig.methods = s.methods;
     fig.seeds = s.study.seeds;
     fig.length = L;
-    const auto* typical_group =
-        ap::report::detail::find_group(groups, s.study.priors.front(), fractions.back(), s.methods.front());
-    std::vector<std::size_t> order(static_cast<std::size_t>(P));
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&](std::size_t a, std::size_t b) { return typical_group->jaccard[a] < typical_group->jaccard[b]; });
-    const std::size_t typical = order[order.size() / 2];
+    const std::size_t typical = st::typical_example(
+        *st::find_group(groups, s.study.priors.front(), fig.fractions.back(), s.methods.front()));
     fig.example_name = example_names[typical];
-    for (const auto& prior : s.study.priors) {
-        std::vector<std::vector<float>> per_seed;
-        for (std::uint64_t seed : s.study.seeds) {
-            const std::string dir = s.out + "/" + st::StudyRun{prior, fractions.back(), seed}.directory();
-            const auto a = ap::io::read_npy<float>(dir + "/attributions." + s.methods.front() + ".npy", {P, L, 4});
-            per_seed.emplace_back(a.data.begin() + static_cast<std::ptrdiff_t>(typical) * L * 4,
-                                  a.data.begin() + static_cast<std::ptrdiff_t>(typical + 1) * L * 4);
-        }
-        fig.example_attributions.push_back(std::move(per_seed));
-    }
+    fig.example_attributions =
+        st::example_attributions(s.out, s.study, fig.fractions.back(), s.methods.front(), typical, P, L);
     ap::report::stability_figure(s.out + "/stability.svg", fig);
 
     std::printf("\n%-8s %8s %-9s %22s %22s %15s\n", "prior", "fraction", "method", "jaccard median [IQR]",

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
@@ -113,4 +115,60 @@ TEST(GroupStability, SummariesAreWrittenAsTsvAndJson) {
     EXPECT_NEAR(group.find("metrics")->find("auroc")->find("mean")->as_double(), 0.8, 1e-12);
     // A metric one seed lacks and the other has as NaN: no finite value, written as null.
     EXPECT_TRUE(group.find("metrics")->find("deepshap.entropy")->find("mean")->is_null());
+}
+
+// A finished study's files: summarize_study reads every run's attributions and metrics and
+// gives group_stability of them; typical_example and example_attributions feed the figure.
+TEST(SummarizeStudy, ReadsTheRunFilesOfEveryGroup) {
+    const std::string out = attrprior::testing::temp_path("stability_", "study");
+    std::filesystem::remove_all(out);
+    st::StudyOptions o;
+    o.priors = {"fourier", "none"};
+    o.fractions = {1.0, 0.5};
+    o.seeds = {1, 2};
+    const Index N = 5, L = 12;
+    std::map<std::string, std::vector<float>> arrays;
+    unsigned k = 10;
+    for (const auto& r : st::study_runs(o)) {
+        std::filesystem::create_directories(out + "/" + r.directory());
+        const auto a = random_attributions(N, L, k++);
+        arrays[r.directory()] = a;
+        attrprior::io::write_npy(st::attributions_path(out, r, "grad"), a.data(), {N, L, 4});
+        attrprior::io::Json m = attrprior::io::Json::object();
+        m["auroc"] = 0.5 + 0.1 * static_cast<double>(r.seed);
+        m["grad.motif_share"] = nullptr;
+        m["seconds"] = 12.0;
+        m["epochs"] = 3;
+        attrprior::io::write_json_file(out + "/" + r.directory() + "/metrics.json", m);
+    }
+    const auto metrics = st::read_run_metrics(out + "/" + st::StudyRun{"none", 0.5, 2}.directory());
+    EXPECT_EQ(metrics.count("seconds"), 0u);
+    EXPECT_EQ(metrics.count("epochs"), 0u);
+    EXPECT_TRUE(std::isnan(metrics.at("grad.motif_share")));
+    const auto groups = st::summarize_study(out, o, {"grad"}, N, L);
+    ASSERT_EQ(groups.size(), 4u);
+    EXPECT_EQ(groups[0].prior, "fourier");
+    EXPECT_EQ(groups[0].fraction, 0.5);  // fractions increasing
+    EXPECT_EQ(groups[3].prior, "none");
+    EXPECT_EQ(groups[3].fraction, 1.0);
+    const auto& a1 = arrays[st::StudyRun{"none", 1.0, 1}.directory()];
+    const auto& a2 = arrays[st::StudyRun{"none", 1.0, 2}.directory()];
+    const auto direct = st::group_stability("none", 1.0, "grad", {1, 2},
+                                            {ConstTensor3<float>(a1.data(), N, L, 4), ConstTensor3<float>(a2.data(), N, L, 4)},
+                                            {{}, {}});
+    EXPECT_EQ(groups[3].cosine, direct.cosine);
+    EXPECT_EQ(groups[3].jaccard, direct.jaccard);
+    EXPECT_NEAR(groups[3].metrics.at("auroc").mean, 0.65, 1e-12);
+    EXPECT_EQ(st::find_group(groups, "fourier", 1.0, "grad"), &groups[1]);
+    EXPECT_EQ(st::find_group(groups, "fourier", 0.3, "grad"), nullptr);
+    // The typical example is the one of median Jaccard.
+    st::GroupStability g;
+    g.jaccard = {0.9, 0.1, 0.5, 0.3, 0.7};
+    EXPECT_EQ(st::typical_example(g), 2u);
+    const auto logos = st::example_attributions(out, o, 1.0, "grad", 3, N, L);
+    ASSERT_EQ(logos.size(), 2u);
+    ASSERT_EQ(logos[1].size(), 2u);
+    EXPECT_EQ(logos[1][1], std::vector<float>(a2.begin() + 3 * L * 4, a2.begin() + 4 * L * 4));
+    // A file of another shape is named.
+    EXPECT_THROW(st::summarize_study(out, o, {"grad"}, N + 1, L), attrprior::io_error);
 }

@@ -113,14 +113,6 @@ struct StabilityFigureData {
     Index logo_width = 60;     ///< positions shown around the strongest window
 };
 
-namespace detail {
-inline const study::GroupStability* find_group(const std::vector<study::GroupStability>& groups,
-                                               const std::string& prior, double fraction, const std::string& method) {
-    for (const auto& g : groups)
-        if (g.prior == prior && g.fraction == fraction && g.method == method) return &g;
-    return nullptr;
-}
-}  // namespace detail
 
 /// Writes the study's figure (see the file comment) to `path`. Missing groups leave gaps.
 inline void stability_figure(const std::string& path, const StabilityFigureData& d) {
@@ -142,7 +134,7 @@ inline void stability_figure(const std::string& path, const StabilityFigureData&
             BandSeries s;
             s.name = prior;
             for (double f : d.fractions) {
-                const auto* g = detail::find_group(d.groups, prior, f, method);
+                const auto* g = study::find_group(d.groups, prior, f, method);
                 const auto v = g ? value(*g) : std::array<double, 3>{NAN, NAN, NAN};
                 s.y.push_back(v[0]);
                 s.lower.push_back(v[1]);

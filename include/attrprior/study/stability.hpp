@@ -19,6 +19,7 @@
 #include "attrprior/core/error.hpp"
 #include "attrprior/core/tensor.hpp"
 #include "attrprior/io/json.hpp"
+#include "attrprior/io/npy.hpp"
 #include "attrprior/metrics/attribution.hpp"
 #include "attrprior/study/runs.hpp"
 
@@ -121,6 +122,14 @@ inline GroupStability group_stability(const std::string& prior, double fraction,
     return g;
 }
 
+/// The group of (prior, fraction, method) in `groups`, or null.
+inline const GroupStability* find_group(const std::vector<GroupStability>& groups, const std::string& prior,
+                                        double fraction, const std::string& method) {
+    for (const auto& g : groups)
+        if (g.prior == prior && g.fraction == fraction && g.method == method) return &g;
+    return nullptr;
+}
+
 /// Writes stability.tsv: a header, then per group and example "prior fraction method
 /// example region cosine jaccard". example_names[i] names example i (e.g. chr4:1200-1600).
 inline void write_stability_tsv(const std::string& path, const std::vector<GroupStability>& groups,
@@ -181,6 +190,81 @@ inline io::Json stability_json(const std::vector<GroupStability>& groups, const 
     }
     out["groups"] = io::Json(std::move(list));
     return out;
+}
+
+/// Where a run keeps the attributions of the compared examples by `method`:
+/// <out>/<run.directory()>/attributions.<method>.npy (N x L x 4 float32, examples.bed order).
+inline std::string attributions_path(const std::string& out, const StudyRun& run, const std::string& method) {
+    return out + "/" + run.directory() + "/attributions." + method + ".npy";
+}
+
+/// A run's metrics.json as numbers (null as NaN), without "seconds" and "epochs": what a
+/// study summarises over seeds (wall times differ between a resumed and a straight study).
+inline std::map<std::string, double> read_run_metrics(const std::string& run_dir) {
+    std::map<std::string, double> m;
+    const io::Json j = io::read_json_file(run_dir + "/metrics.json");
+    for (const auto& [k, v] : j.as_object()) {
+        if (k == "seconds" || k == "epochs") continue;
+        m[k] = v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.as_double();
+    }
+    return m;
+}
+
+/// Compares the seeds of every (prior, fraction, method) of a finished study under `out`
+/// from its files (attributions_path, read_run_metrics): groups in the order priors, then
+/// fractions increasing, then methods. Every attribution file must be examples x length x 4
+/// (io_error naming the file otherwise).
+inline std::vector<GroupStability> summarize_study(const std::string& out, const StudyOptions& o,
+                                                   const std::vector<std::string>& methods, Index examples,
+                                                   Index length) {
+    std::vector<double> fractions = o.fractions;
+    std::sort(fractions.begin(), fractions.end());
+    std::vector<GroupStability> groups;
+    for (const auto& prior : o.priors)
+        for (double f : fractions)
+            for (const auto& m : methods) {
+                std::vector<io::NpyArray<float>> arrays;
+                std::vector<ConstTensor3<float>> views;
+                std::vector<std::map<std::string, double>> run_metrics;
+                for (std::uint64_t seed : o.seeds) {
+                    const StudyRun run{prior, f, seed};
+                    arrays.push_back(io::read_npy<float>(attributions_path(out, run, m), {examples, length, 4}));
+                    run_metrics.push_back(read_run_metrics(out + "/" + run.directory()));
+                }
+                for (const auto& a : arrays) views.emplace_back(a.data.data(), examples, length, 4);
+                groups.push_back(group_stability(prior, f, m, o.seeds, views, run_metrics));
+            }
+    return groups;
+}
+
+/// The example of median continuous Jaccard in `g` (the upper middle one for an even
+/// count): a typical example, not the best, for a figure.
+inline std::size_t typical_example(const GroupStability& g) {
+    require(!g.jaccard.empty(), "study::typical_example", "group examples", 0, "must be >= 1");
+    std::vector<std::size_t> order(g.jaccard.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return g.jaccard[a] < g.jaccard[b]; });
+    return order[order.size() / 2];
+}
+
+/// Example `example`'s L x 4 attribution by `method` from every seed of every prior at
+/// `fraction`: [prior][seed] (the figure's stacked logos).
+inline std::vector<std::vector<std::vector<float>>> example_attributions(const std::string& out, const StudyOptions& o,
+                                                                         double fraction, const std::string& method,
+                                                                         std::size_t example, Index examples,
+                                                                         Index length) {
+    std::vector<std::vector<std::vector<float>>> per_prior;
+    for (const auto& prior : o.priors) {
+        std::vector<std::vector<float>> per_seed;
+        for (std::uint64_t seed : o.seeds) {
+            const auto a = io::read_npy<float>(attributions_path(out, {prior, fraction, seed}, method),
+                                               {examples, length, 4});
+            const auto first = a.data.begin() + static_cast<std::ptrdiff_t>(example) * length * 4;
+            per_seed.emplace_back(first, first + length * 4);
+        }
+        per_prior.push_back(std::move(per_seed));
+    }
+    return per_prior;
 }
 
 }  // namespace attrprior::study
